@@ -1,0 +1,35 @@
+//===- Passes.td - phi transformation passes ---------------*- tablegen -*-===//
+//
+// Every phi pass: flag `phi-<name>`, def `Phi<Name>Pass`, file
+// `passes/<Name>.cpp`, test `test/Transforms/<name>.mlir`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PHI_TRANSFORMS_PASSES_TD
+#define PHI_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def PhiRaiseRMSNormPass : Pass<"phi-raise-rms-norm"> {
+  let summary = "Raise the decomposed RMSNorm of a torch.onnx export to phi.rms_norm";
+  let description = [{
+    Matches Hugging Face's `Phi3RMSNorm` as torch.onnx writes it,
+
+    ```mlir
+    %p = phi.pow %x, %two            // x^2 (possibly after a cast to f32)
+    %m = phi.reduce_mean %p {axes = array<i64: -1>, keepdims = true}
+    %v = phi.add %m, %eps
+    %s = phi.sqrt %v
+    %r = phi.reciprocal %s           // or phi.div %one, %s
+    %n = phi.mul %x, %r
+    %y = phi.mul %w, %n              // either operand order
+    ```
+
+    and replaces it with `%y = phi.rms_norm %x, %w {epsilon = eps}`. A preceding
+    `phi.add` whose result is also used elsewhere (the residual stream) is not
+    folded in here; `phi-raise-skip-rms-norm` does that.
+  }];
+  let dependentDialects = ["::mlir::phi::PhiDialect"];
+}
+
+#endif // PHI_TRANSFORMS_PASSES_TD
