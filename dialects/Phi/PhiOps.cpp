@@ -645,5 +645,24 @@ LogicalResult TriluOp::verify() {
   return success();
 }
 
+LogicalResult GatherNDOp::verify() {
+  // I64Attr getters return uint64_t; compare as signed.
+  if ((int64_t)getBatchDims() < 0)
+    return emitOpError() << "batch_dims must be non-negative";
+  return verifyElementTypes(*this, getInput().getType(), getType(),
+                            "result element type must match the input");
+}
+
+LogicalResult FlattenOp::verify() {
+  if (auto out = ranked(getType()); out && out.getRank() != 2)
+    return emitOpError() << "result must be rank 2";
+  int64_t axis = getAxis();
+  if (auto in = ranked(getInput().getType());
+      in && (axis < -in.getRank() || axis > in.getRank()))
+    return emitOpError() << "axis " << axis << " is out of range for rank "
+                         << in.getRank();
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "phi/Dialect/Phi/PhiOps.cpp.inc"

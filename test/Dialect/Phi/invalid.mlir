@@ -773,3 +773,35 @@ func.func @trilu_rank(%a: tensor<4xf32>) {
   %0 = phi.trilu %a : tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @gather_nd_batch(%a: tensor<4x2xf32>, %i: tensor<3x1xi64>) {
+  // expected-error@+1 {{batch_dims must be non-negative}}
+  %0 = phi.gather_nd %a, %i {batch_dims = -1 : i64} : (tensor<4x2xf32>, tensor<3x1xi64>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @gather_nd_elem(%a: tensor<4x2xf32>, %i: tensor<3x1xi64>) {
+  // expected-error@+1 {{result element type must match the input: 'f32' vs 'f16'}}
+  %0 = phi.gather_nd %a, %i : (tensor<4x2xf32>, tensor<3x1xi64>) -> tensor<3x2xf16>
+  return
+}
+
+// -----
+
+func.func @flatten_rank(%a: tensor<4x2x3xf32>) {
+  // expected-error@+1 {{result must be rank 2}}
+  %0 = phi.flatten %a : (tensor<4x2x3xf32>) -> tensor<24xf32>
+  return
+}
+
+// -----
+
+func.func @flatten_axis(%a: tensor<4x2x3xf32>) {
+  // expected-error@+1 {{axis 4 is out of range for rank 3}}
+  %0 = phi.flatten %a {axis = 4 : i64} : (tensor<4x2x3xf32>) -> tensor<24x1xf32>
+  return
+}

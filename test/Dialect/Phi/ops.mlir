@@ -147,5 +147,10 @@ func.func @shapes(%x: tensor<1x?x64xf32>, %s4: tensor<4xi64>, %s3: tensor<3xi64>
   %17 = phi.range %si, %si, %si : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
   // CHECK: phi.trilu %{{.*}} {diagonal = 1 : i64} : tensor<1x?x64xf32>
   %18 = phi.trilu %x {diagonal = 1 : i64} : tensor<1x?x64xf32>
+  // CHECK: phi.gather_nd %{{.*}}, %{{.*}} {batch_dims = 1 : i64} : (tensor<1x?x64xf32>, tensor<1x?x1xi64>) -> tensor<1x?x64xf32>
+  %idx = phi.unsqueeze %ids {axes = array<i64: 2>} : (tensor<1x?xi64>) -> tensor<1x?x1xi64>
+  %19 = phi.gather_nd %x, %idx {batch_dims = 1 : i64} : (tensor<1x?x64xf32>, tensor<1x?x1xi64>) -> tensor<1x?x64xf32>
+  // CHECK: phi.flatten %{{.*}} {axis = 2 : i64} : (tensor<1x?x64xf32>) -> tensor<?x64xf32>
+  %20 = phi.flatten %x {axis = 2 : i64} : (tensor<1x?x64xf32>) -> tensor<?x64xf32>
   return
 }

@@ -582,4 +582,36 @@ def Phi_TriluOp : Phi_Op<"trilu", [Pure, AllTypesMatch<["input", "result"]>]> {
   let hasVerifier = 1;
 }
 
+def Phi_GatherNDOp : Phi_Op<"gather_nd", [Pure]> {
+  let summary = "gather slices by index tuples (ONNX GatherND)";
+  let description = [{
+    The last axis of `indices` holds index tuples into `input`; the first
+    `batch_dims` axes of both are batch axes.
+
+    ```mlir
+    %r = phi.gather_nd %m, %idx : (tensor<1x?xi1>, tensor<1x?x?x2xi64>) -> tensor<1x?x?xi1>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, TensorOf<[I64]>:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs AnyTensor:$result);
+  let assemblyFormat =
+      "$input `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Phi_FlattenOp : Phi_Op<"flatten", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "flatten to 2-D around an axis (ONNX Flatten)";
+  let description = [{
+    ```mlir
+    %r = phi.flatten %x {axis = 1 : i64} : (tensor<2x3x4xf32>) -> tensor<2x12xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs AnyTensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // PHI_OPS_TD
