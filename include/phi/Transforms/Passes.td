@@ -32,4 +32,27 @@ def PhiRaiseRMSNormPass : Pass<"phi-raise-rms-norm"> {
   let dependentDialects = ["::mlir::phi::PhiDialect"];
 }
 
+def PhiRaiseGatedMLPPass : Pass<"phi-raise-gated-mlp"> {
+  let summary = "Raise SiLU and the gated MLP of both exporters to phi.silu / phi.gated_silu";
+  let description = [{
+    `x * sigmoid(x)` becomes `phi.silu`. The Phi-3 MLP activation then has
+    one fused form whichever exporter wrote it:
+
+    ```mlir
+    // torch.onnx: one gate_up matmul, split in halves
+    %gu = phi.matmul %x, %w_gate_up
+    %g, %u = phi.split %gu {axis = -1, sizes = [I, I]}
+    %h = phi.mul %u, (phi.silu %g)
+    // onnxruntime-genai: separate gate and up matmuls (float or MatMulNBits)
+    %h = phi.mul (phi.silu (phi.matmul %x, %w_gate)), (phi.matmul %x, %w_up)
+    ```
+
+    both become `%h = phi.gated_silu (phi.matmul %x, W)` where W is the fused
+    gate_up weight, or `phi.concat %w_gate, %w_up` (a weight expression the
+    weight packer folds at compile time; for MatMulNBits the packed codes,
+    scales and zero points are concatenated row-wise).
+  }];
+  let dependentDialects = ["::mlir::phi::PhiDialect"];
+}
+
 #endif // PHI_TRANSFORMS_PASSES_TD
