@@ -2,6 +2,7 @@
 #include "phi/InitAll.h"
 
 #include "phi/Dialect/Phi/PhiDialect.h"
+#include "phi/Pipelines/Pipelines.h"
 #include "phi/Transforms/Passes.h"
 
 #include "mlir/InitAllDialects.h"
@@ -17,4 +18,5 @@ void mlir::phi::registerAllDialects(DialectRegistry &registry) {
 void mlir::phi::registerAllPasses() {
   mlir::registerAllPasses();
   registerPhiPasses();
+  registerPhiPipelines();
 }

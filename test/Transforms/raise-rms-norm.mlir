@@ -1,4 +1,8 @@
 // RUN: phi-opt %s --phi-raise-rms-norm | FileCheck %s
+// The README's example:
+// RUN: phi-opt --phi-raise-rms-norm %phi_src/examples/rms_norm.mlir | FileCheck %s --check-prefix=EXAMPLE
+// EXAMPLE: phi.rms_norm %arg0, %arg1 : (tensor<1x?x64xf32>, tensor<64xf32>) -> tensor<1x?x64xf32>
+// EXAMPLE-NOT: phi.reduce_mean
 
 // CHECK-LABEL: func @reciprocal_form
 // CHECK-SAME: (%[[X:.*]]: tensor<1x?x64xf32>, %[[W:.*]]: tensor<64xf32>)
