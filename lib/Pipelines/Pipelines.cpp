@@ -10,6 +10,7 @@ void mlir::phi::buildPhiRaisePipeline(OpPassManager &pm) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createPhiRaiseRMSNormPass());
   fn.addPass(createPhiRaiseGatedMLPPass());
+  fn.addPass(createPhiRaiseRotaryPass());
   fn.addPass(createCSEPass());
   fn.addPass(createCanonicalizerPass());
 }

@@ -55,4 +55,28 @@ def PhiRaiseGatedMLPPass : Pass<"phi-raise-gated-mlp"> {
   let dependentDialects = ["::mlir::phi::PhiDialect"];
 }
 
+def PhiRaiseRotaryPass : Pass<"phi-raise-rotary"> {
+  let summary = "Raise the rotate-half RoPE / LongRoPE of a torch.onnx export to phi.rotary";
+  let description = [{
+    Matches Hugging Face's `apply_rotary_pos_emb` with its LongRoPE cos/sin
+    computation, as the dynamo exporter writes it:
+
+    ```mlir
+    %inv = phi.where (phi.greater (phi.add (phi.reduce_max %pos), 1), T), %long_inv, %short_inv
+    %f   = phi.mul (phi.cast (phi.unsqueeze %pos {axes = [2]})), %inv
+    %e   = phi.concat %f, %f {axis = -1}
+    %cos = phi.unsqueeze (phi.mul (phi.cos %e), %mscale) {axes = [1]}
+    %sin = phi.unsqueeze (phi.mul (phi.sin %e), %mscale) {axes = [1]}
+    %rot = phi.concat (phi.neg (phi.slice %x [h, 2h])), (phi.slice %x [0, h]) {axis = -1}
+    %y   = phi.add (phi.mul %x, %cos), (phi.mul %rot, %sin)
+    ```
+
+    and replaces `%y` with `phi.rotary %x, %pos` carrying the short/long
+    factors (`1 / (inv_freq[i] * theta^(2i/d))`, theta = 10000 as the
+    onnxruntime-genai importer assumes, so both reach identical attributes),
+    mscale and `original_max_positions = T`. A constant `%inv` is plain RoPE.
+  }];
+  let dependentDialects = ["::mlir::phi::PhiDialect"];
+}
+
 #endif // PHI_TRANSFORMS_PASSES_TD
