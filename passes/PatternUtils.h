@@ -43,6 +43,29 @@ inline std::optional<int64_t> matchScalarInt(Value v) {
   return (*attr.getValues<APInt>().begin()).getSExtValue();
 }
 
+/// All elements of a float constant, in row-major order.
+inline std::optional<SmallVector<double>> floatConsts(Value v) {
+  DenseElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)) ||
+      !isa<FloatType>(attr.getElementType()))
+    return std::nullopt;
+  SmallVector<double> out;
+  for (const APFloat &f : attr.getValues<APFloat>())
+    out.push_back(f.convertToDouble());
+  return out;
+}
+
+/// All elements of an integer constant, in row-major order.
+inline std::optional<SmallVector<int64_t>> intConsts(Value v) {
+  DenseIntElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &i : attr.getValues<APInt>())
+    out.push_back(i.getSExtValue());
+  return out;
+}
+
 /// Returns the operand of a commutative binary op that is not `known`, or
 /// null if `known` is neither operand.
 inline Value otherOperand(Operation *op, Value known) {

@@ -28,26 +28,6 @@ namespace {
 /// importer uses the same, so both exporters give identical attributes.
 constexpr double kTheta = 10000.0;
 
-std::optional<SmallVector<double>> floatConsts(Value v) {
-  DenseElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)) || !isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  SmallVector<double> out;
-  for (const APFloat &f : attr.getValues<APFloat>())
-    out.push_back(f.convertToDouble());
-  return out;
-}
-
-std::optional<SmallVector<int64_t>> intConsts(Value v) {
-  DenseIntElementsAttr attr;
-  if (!v || !matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  SmallVector<int64_t> out;
-  for (const APInt &i : attr.getValues<APInt>())
-    out.push_back(i.getSExtValue());
-  return out;
-}
-
 /// slice(x, [start], [end]) along the last axis with step 1; returns x. An
 /// end at or past the dimension (torch writes INT64_MAX) counts as `end`
 /// when `end` is the full dimension.
