@@ -91,11 +91,41 @@ struct RaiseRMSNorm : OpRewritePattern<MulOp> {
   }
 };
 
+/// rms_norm(a + b) -> rms_norm(a, skip b) whose residual output replaces the
+/// add (SkipSimplifiedLayerNormalization's form, as the genai graphs have it).
+struct FuseSkip : OpRewritePattern<RMSNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RMSNormOp op,
+                                PatternRewriter &rewriter) const override {
+    auto add = op.getInput().getDefiningOp<AddOp>();
+    if (op.getSkip() || !add || add.getLhs().getType() != add.getType() ||
+        add.getRhs().getType() != add.getType() ||
+        op.getOutput().getType() != add.getType())
+      return failure();
+    // The residual replaces the add everywhere, so the fused op goes where
+    // the add is; an operand-free weight defined later moves up with it.
+    Operation *wDef = op.getWeight().getDefiningOp();
+    if (wDef && wDef->getBlock() == add->getBlock() && add->isBeforeInBlock(wDef)) {
+      if (wDef->getNumOperands())
+        return failure();
+      rewriter.modifyOpInPlace(wDef, [&] { wDef->moveBefore(add); });
+    }
+    rewriter.setInsertionPoint(add);
+    Type t = add.getType();
+    auto fused = RMSNormOp::create(rewriter, op.getLoc(), TypeRange{t, t},
+                                   add.getLhs(), op.getWeight(), add.getRhs(),
+                                   op.getEpsilonAttr());
+    rewriter.replaceAllUsesWith(add.getResult(), fused.getResidual());
+    rewriter.replaceOp(op, fused.getOutput());
+    return success();
+  }
+};
+
 struct PhiRaiseRMSNormPass
     : mlir::phi::impl::PhiRaiseRMSNormPassBase<PhiRaiseRMSNormPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<RaiseRMSNorm>(&getContext());
+    patterns.add<RaiseRMSNorm, FuseSkip>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

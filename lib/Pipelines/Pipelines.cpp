@@ -11,6 +11,7 @@ void mlir::phi::buildPhiRaisePipeline(OpPassManager &pm) {
   fn.addPass(createPhiRaiseRMSNormPass());
   fn.addPass(createPhiRaiseGatedMLPPass());
   fn.addPass(createPhiRaiseRotaryPass());
+  fn.addPass(createPhiRaiseAttentionPass());
   fn.addPass(createCSEPass());
   fn.addPass(createCanonicalizerPass());
 }

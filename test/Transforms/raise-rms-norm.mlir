@@ -55,3 +55,15 @@ func.func @wrong_axis(%x: tensor<2x8xf32>, %w: tensor<8xf32>) -> tensor<2x8xf32>
   %y = phi.mul %w, %n : (tensor<8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }
+
+// A residual add in front of the norm becomes its skip operand; the residual
+// result replaces the add's other uses.
+// CHECK-LABEL: func @skip
+// CHECK-SAME: (%[[A:.*]]: tensor<2x8xf32>, %[[B:.*]]: tensor<2x8xf32>, %[[W:.*]]: tensor<8xf32>)
+// CHECK: %[[N:.*]], %[[R:.*]] = phi.rms_norm %[[A]], %[[W]] skip %[[B]]
+// CHECK: return %[[N]], %[[R]]
+func.func @skip(%a: tensor<2x8xf32>, %b: tensor<2x8xf32>, %w: tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %s = phi.add %a, %b : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %n = phi.rms_norm %s, %w : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return %n, %s : tensor<2x8xf32>, tensor<2x8xf32>
+}

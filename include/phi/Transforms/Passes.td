@@ -25,9 +25,10 @@ def PhiRaiseRMSNormPass : Pass<"phi-raise-rms-norm"> {
     %y = phi.mul %w, %n              // either operand order
     ```
 
-    and replaces it with `%y = phi.rms_norm %x, %w {epsilon = eps}`. A preceding
-    `phi.add` whose result is also used elsewhere (the residual stream) is not
-    folded in here; `phi-raise-skip-rms-norm` does that.
+    and replaces it with `%y = phi.rms_norm %x, %w {epsilon = eps}`. When `%x`
+    is a residual add `%a + %b`, the add is folded in as well:
+    `%y, %r = phi.rms_norm %a, %w skip %b`, with `%r` (= a + b) replacing the
+    add's other uses, which is onnxruntime's SkipSimplifiedLayerNormalization.
   }];
   let dependentDialects = ["::mlir::phi::PhiDialect"];
 }
@@ -75,6 +76,26 @@ def PhiRaiseRotaryPass : Pass<"phi-raise-rotary"> {
     factors (`1 / (inv_freq[i] * theta^(2i/d))`, theta = 10000 as the
     onnxruntime-genai importer assumes, so both reach identical attributes),
     mscale and `original_max_positions = T`. A constant `%inv` is plain RoPE.
+  }];
+  let dependentDialects = ["::mlir::phi::PhiDialect"];
+}
+
+def PhiRaiseAttentionPass : Pass<"phi-raise-attention"> {
+  let summary = "Raise eager scaled-dot-product attention of a torch.onnx export to phi.attention";
+  let description = [{
+    Matches Hugging Face's eager attention as torch.onnx writes it, with
+    `repeat_kv` (Unsqueeze/Expand/Reshape) for grouped-query models:
+
+    ```mlir
+    %kt = phi.transpose (repeat_kv %k) {perm = [0, 1, 3, 2]}
+    %s  = phi.add (phi.mul (phi.matmul %q, %kt), %scale), %mask
+    %o  = phi.matmul (phi.softmax %s {axis = -1}), (repeat_kv %v)
+    ```
+
+    where `%mask` is Hugging Face's additive causal + padding mask (a
+    `phi.where(%keep, 0, -large)` computed from the graph's `attention_mask`
+    input), and replaces `%o` with
+    `phi.attention %q, %k, %v mask %attention_mask {causal = true}`.
   }];
   let dependentDialects = ["::mlir::phi::PhiDialect"];
 }
