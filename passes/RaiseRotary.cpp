@@ -53,13 +53,16 @@ Value matchLastAxisSlice(Value v, int64_t start, int64_t end) {
   return s.getInput();
 }
 
-/// unsqueeze(mul(trig(e), m), [1]) -> (e, m).
+/// unsqueeze(mul(trig(e), m), [1]) -> (e, m); plain RoPE has no mul (m = 1).
 template <typename TrigOp>
 std::optional<std::pair<Value, double>> matchTable(Value v) {
-  auto u = v.getDefiningOp<UnsqueezeOp>();
+  auto u = stripIdentityCasts(v).getDefiningOp<UnsqueezeOp>();
   if (!u || u.getAxes().size() != 1 || u.getAxes()[0] != 1)
     return std::nullopt;
-  auto mul = u.getInput().getDefiningOp<MulOp>();
+  Value t = stripIdentityCasts(u.getInput());
+  if (auto trig = t.getDefiningOp<TrigOp>())
+    return std::make_pair(trig.getInput(), 1.0);
+  auto mul = t.getDefiningOp<MulOp>();
   if (!mul)
     return std::nullopt;
   for (int i = 0; i < 2; ++i) {
@@ -72,7 +75,8 @@ std::optional<std::pair<Value, double>> matchTable(Value v) {
 }
 
 struct Freqs {
-  Value pos;
+  Value pos;          // [batch, seq] position ids, or
+  Value range;        // a 1-D range of positions (unsqueezed to [1, seq])
   SmallVector<double> shortInv, longInv;
   std::optional<int64_t> originalMax;
 };
@@ -88,12 +92,17 @@ std::optional<Freqs> matchFreqs(Value e) {
   for (int i = 0; i < 2; ++i) {
     auto c = mul->getOperand(i).getDefiningOp<CastOp>();
     auto u = c ? c.getInput().getDefiningOp<UnsqueezeOp>() : UnsqueezeOp();
-    if (!u || u.getAxes().size() != 1 || u.getAxes()[0] != 2)
+    if (!u)
       continue;
     Freqs f;
-    f.pos = u.getInput();
-    auto pt = dyn_cast<RankedTensorType>(f.pos.getType());
-    if (!pt || pt.getRank() != 2)
+    auto pt = dyn_cast<RankedTensorType>(u.getInput().getType());
+    if (!pt)
+      return std::nullopt;
+    if (u.getAxes() == ArrayRef<int64_t>{2} && pt.getRank() == 2)
+      f.pos = u.getInput();
+    else if (u.getAxes() == ArrayRef<int64_t>{0, 2} && pt.getRank() == 1)
+      f.range = u.getInput();
+    else
       return std::nullopt;
     Value inv = mul->getOperand(1 - i);
     if (auto plain = floatConsts(inv)) {
@@ -111,7 +120,7 @@ std::optional<Freqs> matchFreqs(Value e) {
     for (int j = 0; j < 2; ++j) {
       auto rm = add->getOperand(j).getDefiningOp<ReduceMaxOp>();
       auto one = intConsts(add->getOperand(1 - j));
-      if (rm && rm.getInput() == f.pos && one && one->size() == 1 &&
+      if (rm && f.pos && rm.getInput() == f.pos && one && one->size() == 1 &&
           (*one)[0] == 1 && t && t->size() == 1 && longInv && shortInv &&
           longInv->size() == shortInv->size()) {
         f.shortInv = *shortInv;
@@ -176,11 +185,19 @@ struct RaiseRotary : OpRewritePattern<AddOp> {
     auto freqs = matchFreqs(cosM->first);
     if (!freqs || (int64_t)freqs->shortInv.size() != h)
       return failure();
+    Value pos = freqs->pos;
+    if (!pos) {
+      auto rt = cast<RankedTensorType>(freqs->range.getType());
+      pos = UnsqueezeOp::create(
+          rewriter, op.getLoc(),
+          RankedTensorType::get({1, rt.getDimSize(0)}, rt.getElementType()),
+          freqs->range, rewriter.getDenseI64ArrayAttr({0}));
+    }
     bool plain = !freqs->originalMax &&
                  llvm::all_of(toFactors(freqs->shortInv),
                               [](float f) { return std::abs(f - 1.0f) < 1e-4f; });
     rewriter.replaceOpWithNewOp<RotaryOp>(
-        op, x.getType(), x, freqs->pos, rewriter.getF32FloatAttr(kTheta),
+        op, x.getType(), x, pos, rewriter.getF32FloatAttr(kTheta),
         rewriter.getI64IntegerAttr(d), rewriter.getF32FloatAttr(cosM->second),
         plain ? DenseF32ArrayAttr()
               : rewriter.getDenseF32ArrayAttr(toFactors(freqs->shortInv)),

@@ -10,6 +10,7 @@
 #ifndef PHI_LIB_IMPORT_ONNX_IMPORTERINTERNALS_H
 #define PHI_LIB_IMPORT_ONNX_IMPORTERINTERNALS_H
 
+#include "TensorReader.h"
 #include "onnx_subset.pb.h"
 #include "phi/Dialect/Phi/PhiOps.h"
 #include "phi/Import/ONNX.h"
@@ -19,6 +20,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <deque>
 #include <functional>
 
 namespace mlir::phi::onnx_import {
@@ -54,6 +56,7 @@ public:
   MLIRContext *ctx;
   OpBuilder b;
   const ONNXImportOptions &options;
+  TensorReader reader;
   const pb::NodeProto *currentNode = nullptr;
   int64_t opsetFor(llvm::StringRef domain) const;
 
@@ -118,8 +121,6 @@ private:
   llvm::StringMap<const pb::TensorProto *> initializers;
   llvm::StringMap<const pb::ValueInfoProto *> declared;
   llvm::StringMap<const pb::NodeProto *> producers;
-  llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> externalFiles;
-  std::vector<std::string> ownedBytes; // typed-field tensors converted to raw
   llvm::StringMap<Handler> handlers;
 };
 

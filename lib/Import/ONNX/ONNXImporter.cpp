@@ -30,7 +30,8 @@ static constexpr int64_t kMinOpset = 13, kMaxOpset = 23;
 
 Importer::Importer(MLIRContext *ctx, llvm::StringRef path,
                    const ONNXImportOptions &opts)
-    : ctx(ctx), b(ctx), options(opts), path(path.str()),
+    : ctx(ctx), b(ctx), options(opts),
+      reader(llvm::sys::path::parent_path(path).str()), path(path.str()),
       fileLoc(FileLineColLoc::get(ctx, path, 0, 0)), currentLoc(fileLoc) {
   dir = llvm::sys::path::parent_path(path).str();
   registerStandardOps(handlers);
@@ -68,20 +69,8 @@ InFlightDiagnostic Importer::nodeError() {
 }
 
 FailureOr<Type> Importer::elementType(int32_t t, llvm::StringRef what) {
-  switch (t) {
-  case 1: return Type(b.getF32Type());
-  case 2: return Type(IntegerType::get(ctx, 8, IntegerType::Unsigned));
-  case 3: return Type(b.getIntegerType(8));
-  case 5: return Type(b.getIntegerType(16));
-  case 6: return Type(b.getI32Type());
-  case 7: return Type(b.getI64Type());
-  case 9: return Type(b.getI1Type());
-  case 10: return Type(b.getF16Type());
-  case 11: return Type(b.getF64Type());
-  case 16: return Type(b.getBF16Type());
-  default:
-    break;
-  }
+  if (Type type = onnxElementType(ctx, t))
+    return type;
   auto diag = currentNode ? nodeError() : fileError();
   diag << what << " has ONNX data type " << t << ", which phi does not support";
   return failure();
@@ -134,121 +123,20 @@ Type Importer::resultType(unsigned idx, Type elem,
   return UnrankedTensorType::get(elem);
 }
 
-static int64_t byteWidth(Type t) {
-  if (t.isInteger(1))
-    return 1;
-  return (t.getIntOrFloatBitWidth() + 7) / 8;
-}
-
 FailureOr<TensorBytes> Importer::tensorBytes(const pb::TensorProto &t) {
-  auto err = [&]() {
-    auto diag = currentNode ? nodeError() : fileError();
-    diag << "tensor '" << printable(t.name()) << "' ";
-    return diag;
-  };
   TensorBytes out;
-  FailureOr<Type> elem = elementType(t.data_type(), "tensor '" + t.name() + "'");
+  FailureOr<Type> elem = elementType(t.data_type(), "tensor '" + printable(t.name()) + "'");
   if (failed(elem))
     return failure();
   out.elementType = *elem;
-  int64_t numel = 1;
-  for (int64_t d : t.dims()) {
-    if (d < 0 || (d > 0 && numel > std::numeric_limits<int64_t>::max() / 16 / d))
-      return err() << "has an invalid dimension " << d, failure();
-    numel *= d;
-    out.shape.push_back(d);
+  std::string error;
+  FailureOr<llvm::StringRef> bytes = reader.read(t, *elem, out.shape, error);
+  if (failed(bytes)) {
+    auto diag = currentNode ? nodeError() : fileError();
+    diag << "tensor '" << printable(t.name()) << "' " << error;
+    return failure();
   }
-  int64_t width = byteWidth(*elem);
-  uint64_t need = (uint64_t)numel * width;
-
-  if (t.data_location() == pb::TensorProto::EXTERNAL) {
-    std::string location;
-    uint64_t offset = 0, length = need;
-    bool hasLength = false;
-    for (const auto &kv : t.external_data()) {
-      if (kv.key() == "location") {
-        location = kv.value();
-      } else if (kv.key() == "offset" || kv.key() == "length") {
-        uint64_t v;
-        if (llvm::StringRef(kv.value()).getAsInteger(10, v))
-          return err() << "has a malformed external data " << kv.key(),
-                 failure();
-        (kv.key() == "offset" ? offset : length) = v;
-        hasLength |= kv.key() == "length";
-      }
-    }
-    if (location.empty())
-      return err() << "has external data without a location", failure();
-    if (llvm::sys::path::is_absolute(location) ||
-        llvm::StringRef(location).contains(".."))
-      return err() << "has external data outside the model directory: '"
-                   << location << "'",
-             failure();
-    if (hasLength && length != need)
-      return err() << "has " << length << " bytes of external data but its "
-                   << "shape and type need " << need,
-             failure();
-    llvm::SmallString<256> file(dir);
-    llvm::sys::path::append(file, location);
-    auto &buf = externalFiles[file];
-    if (!buf) {
-      auto mb = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-      if (!mb)
-        return err() << "refers to external data file '" << file
-                     << "', which cannot be opened: " << mb.getError().message(),
-               failure();
-      buf = std::move(*mb);
-    }
-    if (offset > buf->getBufferSize() || need > buf->getBufferSize() - offset)
-      return err() << "lies beyond the end of external data file '" << file
-                   << "' (offset " << offset << ", " << need << " bytes, file has "
-                   << buf->getBufferSize() << ")",
-             failure();
-    out.bytes = buf->getBuffer().substr(offset, need);
-    return out;
-  }
-
-  if (t.has_raw_data()) {
-    if (t.raw_data().size() != need)
-      return err() << "has " << t.raw_data().size() << " bytes of data but its "
-                   << "shape and type need " << need,
-             failure();
-    out.bytes = t.raw_data();
-    return out;
-  }
-
-  // Typed fields: convert to dense little-endian bytes.
-  std::string raw;
-  raw.resize(need);
-  auto countErr = [&](int64_t have) {
-    return err() << "has " << have << " values but its shape needs " << numel,
-           failure();
-  };
-  Type e = *elem;
-  if (e.isF32()) {
-    if (t.float_data_size() != numel)
-      return countErr(t.float_data_size());
-    memcpy(raw.data(), t.float_data().data(), need);
-  } else if (e.isInteger(64)) {
-    if (t.int64_data_size() != numel)
-      return countErr(t.int64_data_size());
-    memcpy(raw.data(), t.int64_data().data(), need);
-  } else if (e.isF64()) {
-    if (t.double_data_size() != numel)
-      return countErr(t.double_data_size());
-    memcpy(raw.data(), t.double_data().data(), need);
-  } else {
-    // int32_data carries i32, i16, i8, ui8, bool and the bits of f16/bf16.
-    if (t.int32_data_size() != numel)
-      return countErr(t.int32_data_size());
-    for (int64_t i = 0; i < numel; ++i) {
-      int32_t v = t.int32_data(i);
-      memcpy(raw.data() + i * width, &v, width);
-    }
-  }
-  ownedBytes.push_back(std::move(raw));
-  out.bytes = ownedBytes.back();
+  out.bytes = *bytes;
   return out;
 }
 

@@ -15,7 +15,7 @@ fixtures, tmp, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 sources = [
     os.path.join(fixtures, "longrope", "genai-int4"),
     os.path.join(fixtures, "longrope", "genai-fp32"),
-    os.path.join(fixtures, "mini4k", "torch"),
+    os.path.join(fixtures, "mini4k", "torchscript"),
 ]
 rng = random.Random(1234)
 ok = rejected = crashed = 0
