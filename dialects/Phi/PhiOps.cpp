@@ -664,5 +664,34 @@ LogicalResult FlattenOp::verify() {
   return success();
 }
 
+LogicalResult QuantizeNBitsOp::verify() {
+  int64_t bits = getBits(), bs = getBlockSize();
+  if (bits != 4 && bits != 8)
+    return emitOpError() << "bits must be 4 or 8, got " << bits;
+  auto w = dyn_cast<RankedTensorType>(getWeight().getType());
+  if (!w || w.getRank() != 2 || !w.hasStaticShape())
+    return emitOpError() << "weight must be a static 2-D tensor [K, N]";
+  int64_t k = w.getDimSize(0), n = w.getDimSize(1);
+  int64_t blocks = (k + bs - 1) / bs, blob = (bs * bits + 7) / 8;
+  auto want = [&](Type t, ArrayRef<int64_t> shape) {
+    auto r = dyn_cast<RankedTensorType>(t);
+    return r && r.getShape() == shape;
+  };
+  if (!want(getCodes().getType(), {n, blocks, blob}))
+    return emitOpError() << "codes must have shape [" << n << ", " << blocks
+                         << ", " << blob << "]";
+  if (!want(getScales().getType(), {n, blocks}))
+    return emitOpError() << "scales must have shape [" << n << ", " << blocks
+                         << "]";
+  if (getSymmetric() == (bool)getZeroPoints())
+    return emitOpError() << "zero_points must be produced exactly when "
+                            "symmetric is false";
+  if (getZeroPoints() &&
+      !want(getZeroPoints().getType(), {n, (blocks * bits + 7) / 8}))
+    return emitOpError() << "zero_points must have shape [" << n << ", "
+                         << (blocks * bits + 7) / 8 << "]";
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "phi/Dialect/Phi/PhiOps.cpp.inc"

@@ -100,4 +100,61 @@ def PhiRaiseAttentionPass : Pass<"phi-raise-attention"> {
   let dependentDialects = ["::mlir::phi::PhiDialect"];
 }
 
+def PhiQuantizeInt4Pass : Pass<"phi-quantize-int4", "::mlir::ModuleOp"> {
+  let summary = "Grouped INT4 weight quantization of float matmuls (MatMulNBits layout)";
+  let description = [{
+    Every `phi.matmul` whose right operand is a static 2-D weight expression
+    becomes `phi.matmul_nbits` over `phi.quantize_nbits` of that weight:
+
+    ```mlir
+    %y = phi.matmul %x, %w : (tensor<1x?x64xf32>, tensor<64x192xf32>) -> tensor<1x?x192xf32>
+    // becomes
+    %q, %s = phi.quantize_nbits %w {bits = 4 : i64, block_size = 32 : i64}
+    %y = phi.matmul_nbits %x, %q, %s {bits = 4 : i64, block_size = 32 : i64, k = 64 : i64, n = 192 : i64}
+    ```
+
+    Codes, scales and zero points are bit-identical to onnxruntime's
+    MatMulNBitsQuantizer for the same options. `search` picks each group's
+    scale (and zero point) by least squared error (better than plain
+    round-to-nearest). `lm-head` chooses what the logits matmul becomes
+    (`int4`, `int8` per-channel for a mixed-precision recipe, or `float`);
+    `exclude` keeps weights whose name contains one of the strings in float.
+  }];
+  let dependentDialects = ["::mlir::phi::PhiDialect"];
+  let options = [
+    Option<"groupSize", "group-size", "int64_t", "32",
+           "Weights per group along K (a power of two, 16 to 256)">,
+    Option<"symmetric", "symmetric", "bool", "true",
+           "Symmetric (no zero points) or asymmetric quantization">,
+    Option<"search", "search", "bool", "false",
+           "Search each group's scale for the least squared error">,
+    Option<"lmHead", "lm-head", "std::string", "\"int4\"",
+           "What the matmul producing the logits becomes: int4, int8 or float">,
+    ListOption<"exclude", "exclude", "std::string",
+               "Keep weights whose name contains one of these strings in float">,
+  ];
+}
+
+def PhiQuantizeInt8Pass : Pass<"phi-quantize-int8", "::mlir::ModuleOp"> {
+  let summary = "INT8 weight quantization of float matmuls, per channel or per group";
+  let description = [{
+    Like `phi-quantize-int4` with 8-bit codes; `group-size=0` (the default)
+    quantizes each output channel as one group (per-channel), otherwise
+    groups of that many weights along K (a power of two, 16 to 256).
+  }];
+  let dependentDialects = ["::mlir::phi::PhiDialect"];
+  let options = [
+    Option<"groupSize", "group-size", "int64_t", "0",
+           "Weights per group along K; 0 = per channel">,
+    Option<"symmetric", "symmetric", "bool", "true",
+           "Symmetric (no zero points) or asymmetric quantization">,
+    Option<"search", "search", "bool", "false",
+           "Search each group's scale for the least squared error">,
+    Option<"lmHead", "lm-head", "std::string", "\"int8\"",
+           "What the matmul producing the logits becomes: int8 or float">,
+    ListOption<"exclude", "exclude", "std::string",
+               "Keep weights whose name contains one of these strings in float">,
+  ];
+}
+
 #endif // PHI_TRANSFORMS_PASSES_TD

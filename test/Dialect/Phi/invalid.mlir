@@ -805,3 +805,51 @@ func.func @flatten_axis(%a: tensor<4x2x3xf32>) {
   %0 = phi.flatten %a {axis = 4 : i64} : (tensor<4x2x3xf32>) -> tensor<24x1xf32>
   return
 }
+
+// -----
+
+func.func @quantize_bits(%w: tensor<64x8xf32>) {
+  // expected-error@+1 {{bits must be 4 or 8, got 2}}
+  %q, %s = phi.quantize_nbits %w {bits = 2 : i64, block_size = 32 : i64} : (tensor<64x8xf32>) -> (tensor<8x2x8xui8>, tensor<8x2xf32>)
+  return
+}
+
+// -----
+
+func.func @quantize_weight(%w: tensor<?x8xf32>) {
+  // expected-error@+1 {{weight must be a static 2-D tensor [K, N]}}
+  %q, %s = phi.quantize_nbits %w {bits = 4 : i64, block_size = 32 : i64} : (tensor<?x8xf32>) -> (tensor<8x2x16xui8>, tensor<8x2xf32>)
+  return
+}
+
+// -----
+
+func.func @quantize_codes(%w: tensor<64x8xf32>) {
+  // expected-error@+1 {{codes must have shape [8, 2, 16]}}
+  %q, %s = phi.quantize_nbits %w {bits = 4 : i64, block_size = 32 : i64} : (tensor<64x8xf32>) -> (tensor<8x2x32xui8>, tensor<8x2xf32>)
+  return
+}
+
+// -----
+
+func.func @quantize_scales(%w: tensor<64x8xf32>) {
+  // expected-error@+1 {{scales must have shape [8, 2]}}
+  %q, %s = phi.quantize_nbits %w {bits = 4 : i64, block_size = 32 : i64} : (tensor<64x8xf32>) -> (tensor<8x2x16xui8>, tensor<16xf32>)
+  return
+}
+
+// -----
+
+func.func @quantize_zp_missing(%w: tensor<64x8xf32>) {
+  // expected-error@+1 {{zero_points must be produced exactly when symmetric is false}}
+  %q, %s = phi.quantize_nbits %w {bits = 4 : i64, block_size = 32 : i64, symmetric = false} : (tensor<64x8xf32>) -> (tensor<8x2x16xui8>, tensor<8x2xf32>)
+  return
+}
+
+// -----
+
+func.func @quantize_zp_shape(%w: tensor<64x8xf32>) {
+  // expected-error@+1 {{zero_points must have shape [8, 1]}}
+  %q, %s, %z = phi.quantize_nbits %w {bits = 4 : i64, block_size = 32 : i64, symmetric = false} : (tensor<64x8xf32>) -> (tensor<8x2x16xui8>, tensor<8x2xf32>, tensor<8x2xui8>)
+  return
+}

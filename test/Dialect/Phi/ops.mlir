@@ -154,3 +154,12 @@ func.func @shapes(%x: tensor<1x?x64xf32>, %s4: tensor<4xi64>, %s3: tensor<3xi64>
   %20 = phi.flatten %x {axis = 2 : i64} : (tensor<1x?x64xf32>) -> tensor<?x64xf32>
   return
 }
+
+// CHECK-LABEL: func @quantize
+func.func @quantize(%w: tensor<70x8xf32>) {
+  // CHECK: phi.quantize_nbits %{{.*}} {bits = 4 : i64, block_size = 32 : i64} : (tensor<70x8xf32>) -> (tensor<8x3x16xui8>, tensor<8x3xf32>)
+  %q, %s = phi.quantize_nbits %w {bits = 4 : i64, block_size = 32 : i64} : (tensor<70x8xf32>) -> (tensor<8x3x16xui8>, tensor<8x3xf32>)
+  // CHECK: phi.quantize_nbits %{{.*}} {bits = 8 : i64, block_size = 70 : i64, search = true, symmetric = false} : (tensor<70x8xf32>) -> (tensor<8x1x70xui8>, tensor<8x1xf32>, tensor<8x1xui8>)
+  %q8, %s8, %z8 = phi.quantize_nbits %w {bits = 8 : i64, block_size = 70 : i64, symmetric = false, search = true} : (tensor<70x8xf32>) -> (tensor<8x1x70xui8>, tensor<8x1xf32>, tensor<8x1xui8>)
+  return
+}

@@ -614,4 +614,32 @@ def Phi_FlattenOp : Phi_Op<"flatten", [Pure, SameOperandsAndResultElementType]> 
   let hasVerifier = 1;
 }
 
+def Phi_QuantizeNBitsOp : Phi_Op<"quantize_nbits", [Pure]> {
+  let summary = "block-quantize a [K, N] weight into MatMulNBits codes, scales and zero points";
+  let description = [{
+    A weight expression: `weight` ([K, N], ONNX MatMul's B) becomes the
+    operands `phi.matmul_nbits` takes: `codes` ui8 [N, blocks, blob], `scales`
+    [N, blocks] and, when `symmetric` is false, packed `zero_points` ui8
+    [N, ceil(blocks * bits / 8)]. The weight packer evaluates it when an
+    artifact is written (the rules are onnxruntime's, bit for bit; see
+    include/phi/Quant/BlockQuant.h); `search` picks each block's scale by
+    least squared error instead of min/max rounding.
+
+    ```mlir
+    %q, %s = phi.quantize_nbits %w {bits = 4 : i64, block_size = 32 : i64}
+        : (tensor<3072x9216xf32>) -> (tensor<9216x96x16xui8>, tensor<9216x96xf32>)
+    ```
+  }];
+  let arguments = (ins Phi_FloatTensor:$weight,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$bits,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$block_size,
+                       DefaultValuedAttr<BoolAttr, "true">:$symmetric,
+                       DefaultValuedAttr<BoolAttr, "false">:$search);
+  let results = (outs TensorOf<[UI8]>:$codes, Phi_FloatTensor:$scales,
+                      Optional<TensorOf<[UI8]>>:$zero_points);
+  let assemblyFormat =
+      "$weight attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // PHI_OPS_TD
