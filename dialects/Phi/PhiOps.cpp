@@ -198,10 +198,15 @@ LogicalResult RMSNormOp::verify() {
 }
 
 LogicalResult MatMulOp::verify() {
+  // Half-precision operands may produce an f32 result (logits, fp16 policy).
+  Type le = getElementTypeOrSelf(getLhs().getType());
+  bool widened = (le.isF16() || le.isBF16()) &&
+                 getElementTypeOrSelf(getType()).isF32();
   if (failed(verifyElementTypes(*this, getLhs().getType(), getRhs().getType(),
                                 "operand element types differ")) ||
-      failed(verifyElementTypes(*this, getLhs().getType(), getType(),
-                                "result element type must match the operands")))
+      (!widened &&
+       failed(verifyElementTypes(*this, getLhs().getType(), getType(),
+                                 "result element type must match the operands"))))
     return failure();
   auto l = ranked(getLhs().getType()), r = ranked(getRhs().getType());
   if (!l || !r)

@@ -11,6 +11,34 @@
 using namespace mlir;
 using namespace mlir::phi;
 
+/// IEEE binary32 -> binary16, round to nearest even, with subnormals, inf
+/// and NaN (the weight packer converts billions of these, so no APFloat).
+static uint16_t floatToHalf(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000, exp = (x >> 23) & 0xFF, man = x & 0x7FFFFF;
+  if (exp == 0xFF)
+    return uint16_t(sign | 0x7C00 | (man ? 0x200 | (man >> 13) : 0));
+  int32_t e = int32_t(exp) - 127 + 15;
+  if (e >= 31)
+    return uint16_t(sign | 0x7C00);
+  if (e <= 0) {
+    if (e < -10)
+      return uint16_t(sign);
+    man |= 0x800000;
+    uint32_t shift = uint32_t(14 - e);
+    uint32_t half = man >> shift, rem = man & ((1u << shift) - 1),
+             mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1)))
+      ++half;
+    return uint16_t(sign | half);
+  }
+  uint32_t half = (uint32_t(e) << 10) | (man >> 13), rem = man & 0x1FFF;
+  if (rem > 0x1000 || (rem == 0x1000 && (half & 1)))
+    ++half; // may carry into the exponent, which is still correct
+  return uint16_t(sign | half);
+}
+
 static int64_t elementBytes(Type t) {
   return t.isInteger(1) ? 1 : (t.getIntOrFloatBitWidth() + 7) / 8;
 }
@@ -24,6 +52,9 @@ bool WeightEvaluator::isWeightExpression(Value v) {
     return true;
   if (auto c = dyn_cast<arith::ConstantOp>(op))
     return isa<DenseElementsAttr>(c.getValue());
+  if (auto c = dyn_cast<CastOp>(op))
+    return getElementTypeOrSelf(c.getInput().getType()).isF32() &&
+           t.getElementType().isF16() && isWeightExpression(c.getInput());
   if (isa<ConcatOp, QuantizeNBitsOp, TransposeOp>(op))
     return llvm::all_of(op->getOperands(), isWeightExpression);
   return false;
@@ -41,6 +72,8 @@ std::string WeightEvaluator::nameOf(Value v) {
   }
   if (auto t = dyn_cast_or_null<TransposeOp>(op))
     return nameOf(t.getInput());
+  if (auto c = dyn_cast_or_null<CastOp>(op))
+    return nameOf(c.getInput());
   return "";
 }
 
@@ -121,6 +154,18 @@ FailureOr<ArrayRef<char>> WeightEvaluator::evaluate(Value v) {
       }
     for (Value in : cat.getInputs())
       forget(in);
+  } else if (auto c = dyn_cast<CastOp>(op)) {
+    FailureOr<ArrayRef<char>> in = evaluate(c.getInput());
+    if (failed(in))
+      return failure();
+    const float *f = reinterpret_cast<const float *>(in->data());
+    int64_t count = type.getNumElements();
+    out.resize(count * 2);
+    for (int64_t i = 0; i < count; ++i) {
+      uint16_t h = floatToHalf(f[i]);
+      memcpy(out.data() + 2 * i, &h, 2);
+    }
+    forget(c.getInput());
   } else if (auto tr = dyn_cast<TransposeOp>(op)) {
     if (type.getRank() != 2 || tr.getPerm() != ArrayRef<int64_t>{1, 0})
       return op->emitError() << "the weight packer transposes 2-D weights only",

@@ -157,4 +157,26 @@ def PhiQuantizeInt8Pass : Pass<"phi-quantize-int8", "::mlir::ModuleOp"> {
   ];
 }
 
+def PhiCastFP16Pass : Pass<"phi-cast-fp16", "::mlir::func::FuncOp"> {
+  let summary = "Run the model in fp16, keeping fp32 where precision demands it";
+  let description = [{
+    Weights become fp16 (a `phi.cast` weight expression the weight packer
+    evaluates, round-to-nearest-even) and every f32 activation becomes f16,
+    with this policy for what stays f32:
+
+    - reductions and normalizers: `phi.reduce_mean`, `phi.reduce_sum`,
+      `phi.softmax` read f32 (casts around them), and `phi.rms_norm` /
+      `phi.attention` accumulate their statistics and softmax in f32 by
+      definition;
+    - matmul accumulation is f32 (`phi.matmul`, `phi.matmul_nbits` semantics);
+    - logits: a matmul whose result is returned produces f32 directly, and
+      every returned value keeps the function's declared f32 type;
+    - quantization scales stay f32.
+
+    The function signature does not change: f32 arguments are cast to f16 on
+    entry.
+  }];
+  let dependentDialects = ["::mlir::phi::PhiDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif // PHI_TRANSFORMS_PASSES_TD

@@ -97,7 +97,8 @@ def Phi_MatMulOp : Phi_Op<"matmul", [Pure]> {
   let summary = "float matrix multiplication with ONNX MatMul semantics";
   let description = [{
     `lhs` [..., M, K] times `rhs` [..., K, N] with numpy batch broadcasting.
-    Weights are stored [K, N] as in ONNX.
+    Weights are stored [K, N] as in ONNX. Products accumulate in f32; with
+    f16/bf16 operands the result may be f32 (logits under the fp16 policy).
 
     ```mlir
     %y = phi.matmul %x, %w : (tensor<1x?x3072xf32>, tensor<3072x9216xf32>) -> tensor<1x?x9216xf32>
