@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace mlir::phi {
 #define GEN_PASS_DEF_PHICASTFP16PASS
@@ -58,6 +59,17 @@ struct PhiCastFP16Pass : mlir::phi::impl::PhiCastFP16PassBase<PhiCastFP16Pass> {
       arg.replaceAllUsesExcept(c, c);
     }
 
+    // Casts this pass inserts; the model's own casts are flipped like any op.
+    llvm::SmallPtrSet<Operation *, 32> inserted;
+    auto mark = [&](CastOp c) {
+      inserted.insert(c);
+      return c;
+    };
+    for (BlockArgument arg : entry.getArguments())
+      for (Operation *u : arg.getUsers())
+        if (isa<CastOp>(u))
+          inserted.insert(u);
+
     SmallVector<Operation *> ops;
     fn.walk([&](Operation *op) {
       if (!isa<func::ReturnOp, func::FuncOp>(op))
@@ -70,7 +82,7 @@ struct PhiCastFP16Pass : mlir::phi::impl::PhiCastFP16PassBase<PhiCastFP16Pass> {
           continue;
         // Weights: an fp16 weight expression.
         // Quantizers keep reading the f32 weight.
-        auto c = CastOp::create(b, w.getLoc(), withElement(w.getType(), f16), w);
+        auto c = mark(CastOp::create(b, w.getLoc(), withElement(w.getType(), f16), w));
         w.getResult().replaceUsesWithIf(c, [&](OpOperand &use) {
           return use.getOwner() != c && !isa<QuantizeNBitsOp>(use.getOwner());
         });
@@ -78,8 +90,6 @@ struct PhiCastFP16Pass : mlir::phi::impl::PhiCastFP16PassBase<PhiCastFP16Pass> {
           c.erase();
         continue;
       }
-      if (isa<CastOp>(op) && op->getResult(0).getUsers().empty())
-        continue;
       if (auto c = dyn_cast<arith::ConstantOp>(op)) {
         auto attr = dyn_cast<DenseElementsAttr>(c.getValue());
         if (!attr || !attr.getElementType().isF32())
@@ -96,7 +106,7 @@ struct PhiCastFP16Pass : mlir::phi::impl::PhiCastFP16PassBase<PhiCastFP16Pass> {
         continue;
       }
       // Quantization parameters stay f32; casts already inserted stay as is.
-      if (isa<QuantizeNBitsOp, CastOp>(op))
+      if (isa<QuantizeNBitsOp>(op) || inserted.count(op))
         continue;
       bool keepF32 = isa<ReduceMeanOp, ReduceSumOp, SoftmaxOp>(op);
       if (keepF32) {
@@ -105,7 +115,7 @@ struct PhiCastFP16Pass : mlir::phi::impl::PhiCastFP16PassBase<PhiCastFP16Pass> {
           Type t = o.get().getType();
           if (isa<TensorType>(t) && getElementTypeOrSelf(t).isF16()) {
             OpBuilder bb(op);
-            o.set(CastOp::create(bb, op->getLoc(), withElement(t, f32), o.get()));
+            o.set(mark(CastOp::create(bb, op->getLoc(), withElement(t, f32), o.get())));
           }
         }
       }
@@ -116,7 +126,7 @@ struct PhiCastFP16Pass : mlir::phi::impl::PhiCastFP16PassBase<PhiCastFP16Pass> {
         if (isa<MatMulOp>(op) && feedsReturn(r))
           continue;
         if (keepF32) {
-          auto c = CastOp::create(b, op->getLoc(), withElement(r.getType(), f16), r);
+          auto c = mark(CastOp::create(b, op->getLoc(), withElement(r.getType(), f16), r));
           r.replaceAllUsesExcept(c, c);
           continue;
         }

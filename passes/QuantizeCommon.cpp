@@ -54,7 +54,7 @@ LogicalResult mlir::phi::quantizeMatmuls(ModuleOp module,
     Location loc = mm.getLoc();
     auto ui8 = IntegerType::get(b.getContext(), 8, IntegerType::Unsigned);
     SmallVector<Type> types = {RankedTensorType::get({n, blocks, blob}, ui8),
-                               RankedTensorType::get({n, blocks}, b.getF32Type())};
+                               RankedTensorType::get({n, blocks}, o.halfScales ? b.getF16Type() : b.getF32Type())};
     if (!o.symmetric)
       types.push_back(RankedTensorType::get({n, (blocks * bits + 7) / 8}, ui8));
     auto q = QuantizeNBitsOp::create(b, loc, types, w, bits, block, o.symmetric,

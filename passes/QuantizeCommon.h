@@ -15,6 +15,7 @@ struct MatmulQuantOptions {
   int64_t groupSize = 32; // 0: per channel (one group of K)
   bool symmetric = true;
   bool search = false;
+  bool halfScales = false;
   /// Bits for the logits matmul: 4, 8, or 0 to keep it float.
   int lmHeadBits = 4;
   std::vector<std::string> exclude;

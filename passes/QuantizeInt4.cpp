@@ -41,6 +41,13 @@ struct PhiQuantizeInt4Pass
                                  << lmHead << "'";
       return signalPassFailure();
     }
+    if (scaleType != "f32" && scaleType != "f16") {
+      getOperation().emitError() << "phi-quantize-int4: scale-type must be f32 "
+                                    "or f16, got '"
+                                 << scaleType << "'";
+      return signalPassFailure();
+    }
+    o.halfScales = scaleType == "f16";
     o.exclude.assign(exclude.begin(), exclude.end());
     if (failed(quantizeMatmuls(getOperation(), o)))
       return signalPassFailure();

@@ -8,6 +8,7 @@
 #include "phi/Quant/BlockQuant.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 
@@ -59,10 +60,25 @@ double blockError(const float *x, int64_t n, int64_t stride, float scale,
   return e;
 }
 
+/// Least-squares scale for fixed codes: argmin_s sum (s * (q - zp) - x)^2.
+float lsqScale(const float *x, int64_t n, int64_t stride, float scale, uint8_t zp,
+               float qmax) {
+  float rcp = scale != 0.0f ? 1.0f / scale : 0.0f;
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    float v = x[i * stride];
+    double q = double(quantizeOne(v, rcp, zp, qmax)) - zp;
+    num += q * v;
+    den += q * q;
+  }
+  return den > 0 ? float(num / den) : scale;
+}
+
 /// Scale search in the spirit of llama.cpp's k-quants and NNCF's scale
-/// estimation: try shrunken/stretched RTN scales (and, asymmetric, the zero
-/// points around the RTN one) and keep the pair with the least squared error.
-/// Never worse than RTN, which is among the candidates.
+/// estimation: for a grid of shrunken/stretched RTN scales (and, asymmetric,
+/// zero points around the RTN one), quantize, refit the scale by least
+/// squares for those codes, and keep the pair with the least squared
+/// reconstruction error. RTN is a candidate, so the result is never worse.
 BlockParams searchParams(const float *x, int64_t n, int64_t stride, int bits,
                          bool symmetric) {
   BlockParams best = rtnParams(x, n, stride, bits, symmetric);
@@ -72,23 +88,79 @@ BlockParams searchParams(const float *x, int64_t n, int64_t stride, int bits,
     return best;
   const float base = best.scale;
   const uint8_t baseZp = best.zp;
-  for (int step = -10; step <= 10; ++step) {
-    float scale = base * (1.0f + 0.02f * float(step));
-    for (int dz = symmetric ? 0 : -1; dz <= (symmetric ? 0 : 1); ++dz) {
+  auto consider = [&](float scale, uint8_t zp) {
+    double e = blockError(x, n, stride, scale, zp, qmax);
+    if (e < bestErr) {
+      bestErr = e;
+      best = {scale, zp};
+    }
+  };
+  for (int step = -12; step <= 12; ++step) {
+    float scale = base * (1.0f + 0.025f * float(step));
+    for (int dz = symmetric ? 0 : -2; dz <= (symmetric ? 0 : 2); ++dz) {
       int zp = int(baseZp) + dz;
       if (zp < 0 || zp > int(qmax))
         continue;
-      double e = blockError(x, n, stride, scale, uint8_t(zp), qmax);
-      if (e < bestErr) {
-        bestErr = e;
-        best = {scale, uint8_t(zp)};
-      }
+      consider(scale, uint8_t(zp));
+      consider(lsqScale(x, n, stride, scale, uint8_t(zp), qmax), uint8_t(zp));
     }
   }
   return best;
 }
 
 } // namespace
+
+/// IEEE binary32 -> binary16, round to nearest even, with subnormals, inf
+/// and NaN (the weight packer converts billions of these, so no APFloat).
+uint16_t mlir::phi::floatToHalf(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000, exp = (x >> 23) & 0xFF, man = x & 0x7FFFFF;
+  if (exp == 0xFF)
+    return uint16_t(sign | 0x7C00 | (man ? 0x200 | (man >> 13) : 0));
+  int32_t e = int32_t(exp) - 127 + 15;
+  if (e >= 31)
+    return uint16_t(sign | 0x7C00);
+  if (e <= 0) {
+    if (e < -10)
+      return uint16_t(sign);
+    man |= 0x800000;
+    uint32_t shift = uint32_t(14 - e);
+    uint32_t half = man >> shift, rem = man & ((1u << shift) - 1),
+             mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1)))
+      ++half;
+    return uint16_t(sign | half);
+  }
+  uint32_t half = (uint32_t(e) << 10) | (man >> 13), rem = man & 0x1FFF;
+  if (rem > 0x1000 || (rem == 0x1000 && (half & 1)))
+    ++half; // may carry into the exponent, which is still correct
+  return uint16_t(sign | half);
+}
+
+float mlir::phi::halfToFloat(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF;
+  uint32_t x;
+  if (exp == 0x1F) {
+    x = sign | 0x7F800000 | (man << 13);
+  } else if (exp == 0) {
+    if (!man) {
+      x = sign;
+    } else { // subnormal: normalize
+      int e = -1;
+      do {
+        man <<= 1;
+        ++e;
+      } while (!(man & 0x400));
+      x = sign | (uint32_t(127 - 15 - e) << 23) | ((man & 0x3FF) << 13);
+    }
+  } else {
+    x = sign | ((exp + 127 - 15) << 23) | (man << 13);
+  }
+  float f;
+  memcpy(&f, &x, 4);
+  return f;
+}
 
 BlockQuantResult mlir::phi::quantizeBlockwise(const float *w, int64_t K,
                                               int64_t N,
@@ -111,6 +183,9 @@ BlockQuantResult mlir::phi::quantizeBlockwise(const float *w, int64_t K,
       const float *x = w + b * bs * N + n;
       BlockParams bp = p.search ? searchParams(x, len, N, bits, p.symmetric)
                                 : rtnParams(x, len, N, bits, p.symmetric);
+      // fp16 scales: quantize against the scale as it will be stored.
+      if (p.halfScales)
+        bp.scale = halfToFloat(floatToHalf(bp.scale));
       r.scales[n * blocks + b] = bp.scale;
       zps[n * blocks + b] = bp.zp;
     }

@@ -11,34 +11,6 @@
 using namespace mlir;
 using namespace mlir::phi;
 
-/// IEEE binary32 -> binary16, round to nearest even, with subnormals, inf
-/// and NaN (the weight packer converts billions of these, so no APFloat).
-static uint16_t floatToHalf(float f) {
-  uint32_t x;
-  memcpy(&x, &f, 4);
-  uint32_t sign = (x >> 16) & 0x8000, exp = (x >> 23) & 0xFF, man = x & 0x7FFFFF;
-  if (exp == 0xFF)
-    return uint16_t(sign | 0x7C00 | (man ? 0x200 | (man >> 13) : 0));
-  int32_t e = int32_t(exp) - 127 + 15;
-  if (e >= 31)
-    return uint16_t(sign | 0x7C00);
-  if (e <= 0) {
-    if (e < -10)
-      return uint16_t(sign);
-    man |= 0x800000;
-    uint32_t shift = uint32_t(14 - e);
-    uint32_t half = man >> shift, rem = man & ((1u << shift) - 1),
-             mid = 1u << (shift - 1);
-    if (rem > mid || (rem == mid && (half & 1)))
-      ++half;
-    return uint16_t(sign | half);
-  }
-  uint32_t half = (uint32_t(e) << 10) | (man >> 13), rem = man & 0x1FFF;
-  if (rem > 0x1000 || (rem == 0x1000 && (half & 1)))
-    ++half; // may carry into the exponent, which is still correct
-  return uint16_t(sign | half);
-}
-
 static int64_t elementBytes(Type t) {
   return t.isInteger(1) ? 1 : (t.getIntOrFloatBitWidth() + 7) / 8;
 }
@@ -185,8 +157,9 @@ FailureOr<ArrayRef<char>> WeightEvaluator::evaluate(Value v) {
     if (!wt.getElementType().isF32())
       return op->emitError() << "the weight packer quantizes f32 weights only",
              failure();
-    if (!q.getScales().getType().getElementType().isF32())
-      return op->emitError() << "the weight packer writes f32 scales only",
+    Type scaleType = q.getScales().getType().getElementType();
+    if (!scaleType.isF32() && !scaleType.isF16())
+      return op->emitError() << "the weight packer writes f32 or f16 scales",
              failure();
     FailureOr<ArrayRef<char>> w = evaluate(q.getWeight());
     if (failed(w))
@@ -196,6 +169,7 @@ FailureOr<ArrayRef<char>> WeightEvaluator::evaluate(Value v) {
     p.blockSize = q.getBlockSize();
     p.symmetric = q.getSymmetric();
     p.search = q.getSearch();
+    p.halfScales = scaleType.isF16();
     BlockQuantResult r =
         quantizeBlockwise(reinterpret_cast<const float *>(w->data()),
                           wt.getDimSize(0), wt.getDimSize(1), p);
@@ -205,7 +179,14 @@ FailureOr<ArrayRef<char>> WeightEvaluator::evaluate(Value v) {
       return std::vector<char>(b, b + vec.size() * sizeof(vec[0]));
     };
     cache[q.getCodes()] = bytesOf(r.codes);
-    cache[q.getScales()] = bytesOf(r.scales);
+    if (p.halfScales) {
+      std::vector<uint16_t> half(r.scales.size());
+      for (size_t i = 0; i < half.size(); ++i)
+        half[i] = floatToHalf(r.scales[i]);
+      cache[q.getScales()] = bytesOf(half);
+    } else {
+      cache[q.getScales()] = bytesOf(r.scales);
+    }
     if (q.getZeroPoints())
       cache[q.getZeroPoints()] = bytesOf(r.zeroPoints);
     return ArrayRef<char>(cache[v]);

@@ -51,3 +51,17 @@ func.func @not_a_weight(%a: tensor<4x8xf32>, %b: tensor<8x4xf32>) -> tensor<4x4x
   %r = phi.matmul %a, %b : (tensor<4x8xf32>, tensor<8x4xf32>) -> tensor<4x4xf32>
   return %r : tensor<4x4xf32>
 }
+
+// -----
+
+// RUN: phi-opt %s --split-input-file '--phi-quantize-int4=scale-type=f16' | FileCheck %s --check-prefix=F16
+// RUN: not phi-opt %s --split-input-file '--phi-quantize-int4=scale-type=bf16' 2>&1 | FileCheck %s --check-prefix=BADSCALE
+// F16-LABEL: func @half_scales
+// F16: phi.quantize_nbits %{{.*}} {bits = 4 : i64, block_size = 32 : i64} : (tensor<64x8xf32>) -> (tensor<8x2x16xui8>, tensor<8x2xf16>)
+// BADSCALE: error: phi-quantize-int4: scale-type must be f32 or f16, got 'bf16'
+func.func @half_scales(%x: tensor<2x64xf32>) -> tensor<2x8xf32> {
+  %w = phi.weight "w" : tensor<64x8xf32>
+  %y = phi.matmul %x, %w : (tensor<2x64xf32>, tensor<64x8xf32>) -> tensor<2x8xf32>
+  %z = phi.sigmoid %y : (tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %z : tensor<2x8xf32>
+}

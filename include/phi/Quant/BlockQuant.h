@@ -33,7 +33,14 @@ struct BlockQuantParams {
   /// Search each block's scale (and zero point) for the least squared
   /// reconstruction error instead of plain min/max rounding (RTN).
   bool search = false;
+  /// Scales will be stored as fp16: codes are computed against the rounded
+  /// scale (phi's rule; onnxruntime's fp32 quantizer has no such mode).
+  bool halfScales = false;
 };
+
+/// IEEE binary32 <-> binary16, round to nearest even (subnormals, inf, NaN).
+uint16_t floatToHalf(float f);
+float halfToFloat(uint16_t h);
 
 struct BlockQuantResult {
   std::vector<uint8_t> codes;  // [N, blocks, blockSize * bits / 8]

@@ -128,6 +128,8 @@ def PhiQuantizeInt4Pass : Pass<"phi-quantize-int4", "::mlir::ModuleOp"> {
            "Symmetric (no zero points) or asymmetric quantization">,
     Option<"search", "search", "bool", "false",
            "Search each group's scale for the least squared error">,
+    Option<"scaleType", "scale-type", "std::string", "\"f32\"",
+           "Scale element type: f32 (5.0 bits/weight at group 32) or f16 (4.5)">,
     Option<"lmHead", "lm-head", "std::string", "\"int4\"",
            "What the matmul producing the logits becomes: int4, int8 or float">,
     ListOption<"exclude", "exclude", "std::string",
