@@ -65,5 +65,37 @@ LogicalResult mlir::phi::quantizeMatmuls(ModuleOp module,
     mm.replaceAllUsesWith(nb.getResult());
     mm.erase();
   }
+  if (o.embeddingBits) {
+    SmallVector<EmbeddingOp> tables;
+    module.walk([&](EmbeddingOp e) { tables.push_back(e); });
+    for (EmbeddingOp e : tables) {
+      Value table = e.getTable();
+      auto tt = dyn_cast<RankedTensorType>(table.getType());
+      if (!tt || tt.getRank() != 2 || !tt.hasStaticShape() ||
+          !tt.getElementType().isF32() ||
+          !WeightEvaluator::isWeightExpression(table))
+        continue;
+      int bits = o.embeddingBits;
+      int64_t v = tt.getDimSize(0), h = tt.getDimSize(1);
+      // Rows are quantized in groups along hidden: quantize_nbits groups
+      // along K, so it reads the transposed [hidden, vocab] table.
+      int64_t block = (bits == 8 || o.groupSize == 0) ? h : o.groupSize;
+      int64_t blocks = (h + block - 1) / block, blob = (block * bits + 7) / 8;
+      OpBuilder b(e);
+      Location loc = e.getLoc();
+      auto ui8 = IntegerType::get(b.getContext(), 8, IntegerType::Unsigned);
+      Value tr = TransposeOp::create(b, loc, RankedTensorType::get({h, v}, tt.getElementType()),
+                                     table, b.getDenseI64ArrayAttr({1, 0}));
+      SmallVector<Type> types = {RankedTensorType::get({v, blocks, blob}, ui8),
+                                 RankedTensorType::get({v, blocks}, b.getF32Type())};
+      if (!o.symmetric)
+        types.push_back(RankedTensorType::get({v, (blocks * bits + 7) / 8}, ui8));
+      auto q = QuantizeNBitsOp::create(b, loc, types, tr, bits, block, o.symmetric,
+                                       o.search);
+      auto dq = DequantizeNBitsOp::create(b, loc, tt, q.getCodes(), q.getScales(),
+                                          q.getZeroPoints(), bits, block, h);
+      e.getTableMutable().assign(dq);
+    }
+  }
   return success();
 }

@@ -18,6 +18,8 @@ struct MatmulQuantOptions {
   bool halfScales = false;
   /// Bits for the logits matmul: 4, 8, or 0 to keep it float.
   int lmHeadBits = 4;
+  /// Bits for the embedding table: 4, 8, or 0 to keep it float.
+  int embeddingBits = 0;
   std::vector<std::string> exclude;
 };
 

@@ -48,6 +48,17 @@ struct PhiQuantizeInt4Pass
       return signalPassFailure();
     }
     o.halfScales = scaleType == "f16";
+    if (embedding == "float")
+      o.embeddingBits = 0;
+    else if (embedding == "int8")
+      o.embeddingBits = 8;
+    else if (embedding == "int4")
+      o.embeddingBits = 4;
+    else {
+      getOperation().emitError() << "phi-quantize-int4: embedding must be float, int4 or int8, got '"
+                                 << embedding << "'";
+      return signalPassFailure();
+    }
     o.exclude.assign(exclude.begin(), exclude.end());
     if (failed(quantizeMatmuls(getOperation(), o)))
       return signalPassFailure();

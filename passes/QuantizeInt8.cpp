@@ -38,6 +38,15 @@ struct PhiQuantizeInt8Pass
           << "'";
       return signalPassFailure();
     }
+    if (embedding == "float")
+      o.embeddingBits = 0;
+    else if (embedding == "int8")
+      o.embeddingBits = 8;
+    else {
+      getOperation().emitError() << "phi-quantize-int8: embedding must be float or int8, got '"
+                                 << embedding << "'";
+      return signalPassFailure();
+    }
     o.exclude.assign(exclude.begin(), exclude.end());
     if (failed(quantizeMatmuls(getOperation(), o)))
       return signalPassFailure();

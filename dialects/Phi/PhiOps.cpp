@@ -698,5 +698,22 @@ LogicalResult QuantizeNBitsOp::verify() {
   return success();
 }
 
+LogicalResult DequantizeNBitsOp::verify() {
+  int64_t bits = getBits(), bs = getBlockSize(), k = getK();
+  if (bits != 4 && bits != 8)
+    return emitOpError() << "bits must be 4 or 8, got " << bits;
+  auto c = dyn_cast<RankedTensorType>(getCodes().getType());
+  auto r = dyn_cast<RankedTensorType>(getType());
+  int64_t blocks = (k + bs - 1) / bs, blob = (bs * bits + 7) / 8;
+  if (!c || c.getRank() != 3 || c.getDimSize(1) != blocks || c.getDimSize(2) != blob)
+    return emitOpError() << "codes must have shape [n, " << blocks << ", "
+                         << blob << "]";
+  if (!r || r.getRank() != 2 || r.getDimSize(0) != c.getDimSize(0) ||
+      r.getDimSize(1) != k)
+    return emitOpError() << "result must have shape [" << c.getDimSize(0)
+                         << ", " << k << "]";
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "phi/Dialect/Phi/PhiOps.cpp.inc"

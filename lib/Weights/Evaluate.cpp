@@ -27,7 +27,7 @@ bool WeightEvaluator::isWeightExpression(Value v) {
   if (auto c = dyn_cast<CastOp>(op))
     return getElementTypeOrSelf(c.getInput().getType()).isF32() &&
            t.getElementType().isF16() && isWeightExpression(c.getInput());
-  if (isa<ConcatOp, QuantizeNBitsOp, TransposeOp>(op))
+  if (isa<ConcatOp, QuantizeNBitsOp, DequantizeNBitsOp, TransposeOp>(op))
     return llvm::all_of(op->getOperands(), isWeightExpression);
   return false;
 }
@@ -138,6 +138,49 @@ FailureOr<ArrayRef<char>> WeightEvaluator::evaluate(Value v) {
       memcpy(out.data() + 2 * i, &h, 2);
     }
     forget(c.getInput());
+  } else if (auto dq = dyn_cast<DequantizeNBitsOp>(op)) {
+    if (!type.getElementType().isF32())
+      return op->emitError() << "the weight packer dequantizes to f32 only",
+             failure();
+    BlockQuantResult q;
+    FailureOr<ArrayRef<char>> codes = evaluate(dq.getCodes());
+    if (failed(codes))
+      return failure();
+    q.codes.assign(codes->begin(), codes->end());
+    FailureOr<ArrayRef<char>> scales = evaluate(dq.getScales());
+    if (failed(scales))
+      return failure();
+    Type st = getElementTypeOrSelf(dq.getScales().getType());
+    int64_t ns = cast<RankedTensorType>(dq.getScales().getType()).getNumElements();
+    for (int64_t i = 0; i < ns; ++i) {
+      if (st.isF16()) {
+        uint16_t h;
+        memcpy(&h, scales->data() + 2 * i, 2);
+        q.scales.push_back(halfToFloat(h));
+      } else {
+        float f;
+        memcpy(&f, scales->data() + 4 * i, 4);
+        q.scales.push_back(f);
+      }
+    }
+    if (dq.getZeroPoints()) {
+      FailureOr<ArrayRef<char>> zp = evaluate(dq.getZeroPoints());
+      if (failed(zp))
+        return failure();
+      q.zeroPoints.assign(zp->begin(), zp->end());
+    }
+    BlockQuantParams p;
+    p.bits = dq.getBits();
+    p.blockSize = dq.getBlockSize();
+    p.symmetric = !dq.getZeroPoints();
+    int64_t rows = type.getDimSize(0), k = dq.getK();
+    // dequantizeBlockwise returns [K, N]; the op's result is [N, K].
+    std::vector<float> kn = dequantizeBlockwise(q, k, rows, p);
+    out.resize(rows * k * 4);
+    float *dst = reinterpret_cast<float *>(out.data());
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < k; ++j)
+        dst[r * k + j] = kn[j * rows + r];
   } else if (auto tr = dyn_cast<TransposeOp>(op)) {
     if (type.getRank() != 2 || tr.getPerm() != ArrayRef<int64_t>{1, 0})
       return op->emitError() << "the weight packer transposes 2-D weights only",

@@ -1,8 +1,8 @@
 //===- ExportWeights.cpp - write evaluated weights as safetensors ---------===//
 //
 // `phi-translate --export-weights` evaluates every weight operand of the
-// module's matmuls (float weights, and the codes / scales / zero points of
-// phi.matmul_nbits) and writes them to one safetensors file, named as
+// module's matmuls and embeddings (float weights, and the codes / scales /
+// zero points of phi.matmul_nbits and of quantized embedding tables) and writes them to one safetensors file, named as
 // onnxruntime's quantizer names them (`<w>_Q4`, `<w>_scales`,
 // `<w>_zero_points`). Used to compare phi's packed weights with other tools.
 //
@@ -50,6 +50,20 @@ static LogicalResult exportWeights(ModuleOp module, llvm::raw_ostream &os) {
     if (auto mm = dyn_cast<MatMulOp>(op)) {
       if (WeightEvaluator::isWeightExpression(mm.getRhs()))
         add(WeightEvaluator::nameOf(mm.getRhs()), mm.getRhs());
+    } else if (auto e = dyn_cast<EmbeddingOp>(op)) {
+      Value t = e.getTable();
+      if (auto dq = t.getDefiningOp<DequantizeNBitsOp>()) {
+        auto q = dq.getCodes().getDefiningOp<QuantizeNBitsOp>();
+        std::string base = q ? WeightEvaluator::nameOf(q.getWeight())
+                             : WeightEvaluator::nameOf(dq.getCodes());
+        std::string bits = std::to_string(dq.getBits());
+        add(base + "_Q" + bits, dq.getCodes());
+        add(base + "_scales", dq.getScales());
+        if (dq.getZeroPoints())
+          add(base + "_zero_points", dq.getZeroPoints());
+      } else if (WeightEvaluator::isWeightExpression(t)) {
+        add(WeightEvaluator::nameOf(t), t);
+      }
     } else if (auto mq = dyn_cast<MatMulNBitsOp>(op)) {
       std::string base;
       if (auto q = mq.getB().getDefiningOp<QuantizeNBitsOp>())

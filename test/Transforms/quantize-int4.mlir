@@ -65,3 +65,20 @@ func.func @half_scales(%x: tensor<2x64xf32>) -> tensor<2x8xf32> {
   %z = phi.sigmoid %y : (tensor<2x8xf32>) -> tensor<2x8xf32>
   return %z : tensor<2x8xf32>
 }
+
+// -----
+
+// RUN: phi-opt %s --split-input-file '--phi-quantize-int4=embedding=int4' | FileCheck %s --check-prefix=EMB
+// RUN: not phi-opt %s --split-input-file '--phi-quantize-int4=embedding=int2' 2>&1 | FileCheck %s --check-prefix=BADEMB
+// EMB-LABEL: func @embedding
+// EMB: %[[T:.*]] = phi.weight "embed" : tensor<96x64xf32>
+// EMB: %[[TT:.*]] = phi.transpose %[[T]] {perm = array<i64: 1, 0>} : (tensor<96x64xf32>) -> tensor<64x96xf32>
+// EMB: %[[Q:.*]], %[[S:.*]] = phi.quantize_nbits %[[TT]] {bits = 4 : i64, block_size = 32 : i64} : (tensor<64x96xf32>) -> (tensor<96x2x16xui8>, tensor<96x2xf32>)
+// EMB: %[[D:.*]] = phi.dequantize_nbits %[[Q]], %[[S]] {bits = 4 : i64, block_size = 32 : i64, k = 64 : i64} : (tensor<96x2x16xui8>, tensor<96x2xf32>) -> tensor<96x64xf32>
+// EMB: phi.embedding %[[D]], %{{.*}}
+// BADEMB: error: phi-quantize-int4: embedding must be float, int4 or int8, got 'int2'
+func.func @embedding(%ids: tensor<1x?xi64>) -> tensor<1x?x64xf32> {
+  %t = phi.weight "embed" : tensor<96x64xf32>
+  %h = phi.embedding %t, %ids : (tensor<96x64xf32>, tensor<1x?xi64>) -> tensor<1x?x64xf32>
+  return %h : tensor<1x?x64xf32>
+}

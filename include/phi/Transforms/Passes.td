@@ -119,6 +119,9 @@ def PhiQuantizeInt4Pass : Pass<"phi-quantize-int4", "::mlir::ModuleOp"> {
     round-to-nearest). `lm-head` chooses what the logits matmul becomes
     (`int4`, `int8` per-channel for a mixed-precision recipe, or `float`);
     `exclude` keeps weights whose name contains one of the strings in float.
+    `embedding` quantizes the embedding table row-wise: `phi.embedding` then
+    reads `phi.dequantize_nbits` of the packed table (a quantized-row lookup,
+    onnxruntime's GatherBlockQuantized).
   }];
   let dependentDialects = ["::mlir::phi::PhiDialect"];
   let options = [
@@ -132,6 +135,8 @@ def PhiQuantizeInt4Pass : Pass<"phi-quantize-int4", "::mlir::ModuleOp"> {
            "Scale element type: f32 (5.0 bits/weight at group 32) or f16 (4.5)">,
     Option<"lmHead", "lm-head", "std::string", "\"int4\"",
            "What the matmul producing the logits becomes: int4, int8 or float">,
+    Option<"embedding", "embedding", "std::string", "\"float\"",
+           "The embedding table: float, int4 (groups along hidden) or int8 (per row)">,
     ListOption<"exclude", "exclude", "std::string",
                "Keep weights whose name contains one of these strings in float">,
   ];
@@ -154,6 +159,8 @@ def PhiQuantizeInt8Pass : Pass<"phi-quantize-int8", "::mlir::ModuleOp"> {
            "Search each group's scale for the least squared error">,
     Option<"lmHead", "lm-head", "std::string", "\"int8\"",
            "What the matmul producing the logits becomes: int8 or float">,
+    Option<"embedding", "embedding", "std::string", "\"float\"",
+           "The embedding table: float or int8 (per row)">,
     ListOption<"exclude", "exclude", "std::string",
                "Keep weights whose name contains one of these strings in float">,
   ];

@@ -853,3 +853,27 @@ func.func @quantize_zp_shape(%w: tensor<64x8xf32>) {
   %q, %s, %z = phi.quantize_nbits %w {bits = 4 : i64, block_size = 32 : i64, symmetric = false} : (tensor<64x8xf32>) -> (tensor<8x2x16xui8>, tensor<8x2xf32>, tensor<8x2xui8>)
   return
 }
+
+// -----
+
+func.func @dequantize_bits(%q: tensor<96x2x16xui8>, %s: tensor<96x2xf32>) {
+  // expected-error@+1 {{bits must be 4 or 8, got 2}}
+  %d = phi.dequantize_nbits %q, %s {bits = 2 : i64, block_size = 32 : i64, k = 64 : i64} : (tensor<96x2x16xui8>, tensor<96x2xf32>) -> tensor<96x64xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_codes(%q: tensor<96x3x16xui8>, %s: tensor<96x2xf32>) {
+  // expected-error@+1 {{codes must have shape [n, 2, 16]}}
+  %d = phi.dequantize_nbits %q, %s {bits = 4 : i64, block_size = 32 : i64, k = 64 : i64} : (tensor<96x3x16xui8>, tensor<96x2xf32>) -> tensor<96x64xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_result(%q: tensor<96x2x16xui8>, %s: tensor<96x2xf32>) {
+  // expected-error@+1 {{result must have shape [96, 64]}}
+  %d = phi.dequantize_nbits %q, %s {bits = 4 : i64, block_size = 32 : i64, k = 64 : i64} : (tensor<96x2x16xui8>, tensor<96x2xf32>) -> tensor<64x96xf32>
+  return
+}

@@ -163,3 +163,12 @@ func.func @quantize(%w: tensor<70x8xf32>) {
   %q8, %s8, %z8 = phi.quantize_nbits %w {bits = 8 : i64, block_size = 70 : i64, symmetric = false, search = true} : (tensor<70x8xf32>) -> (tensor<8x1x70xui8>, tensor<8x1xf32>, tensor<8x1xui8>)
   return
 }
+
+// CHECK-LABEL: func @dequantize
+func.func @dequantize(%q: tensor<96x2x16xui8>, %s: tensor<96x2xf32>, %z: tensor<96x1xui8>) {
+  // CHECK: phi.dequantize_nbits %{{.*}}, %{{.*}} {bits = 4 : i64, block_size = 32 : i64, k = 64 : i64} : (tensor<96x2x16xui8>, tensor<96x2xf32>) -> tensor<96x64xf32>
+  %d = phi.dequantize_nbits %q, %s {bits = 4 : i64, block_size = 32 : i64, k = 64 : i64} : (tensor<96x2x16xui8>, tensor<96x2xf32>) -> tensor<96x64xf32>
+  // CHECK: phi.dequantize_nbits %{{.*}}, %{{.*}} zero_points %{{.*}} {bits = 4
+  %dz = phi.dequantize_nbits %q, %s zero_points %z {bits = 4 : i64, block_size = 32 : i64, k = 64 : i64} : (tensor<96x2x16xui8>, tensor<96x2xf32>, tensor<96x1xui8>) -> tensor<96x64xf32>
+  return
+}

@@ -643,4 +643,29 @@ def Phi_QuantizeNBitsOp : Phi_Op<"quantize_nbits", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Phi_DequantizeNBitsOp : Phi_Op<"dequantize_nbits", [Pure]> {
+  let summary = "the float [N, K] matrix a MatMulNBits-layout weight stands for";
+  let description = [{
+    Inverse of `phi.quantize_nbits`, row-major [N, K]: `(code - zp) * scale`
+    with zp = 2^(bits-1) when `zero_points` is absent. Used for quantized
+    embedding tables (`phi.embedding` of a dequantized table is a lookup of
+    quantized rows; onnxruntime's GatherBlockQuantized).
+
+    ```mlir
+    %t = phi.dequantize_nbits %q, %s {bits = 4 : i64, block_size = 32 : i64, k = 3072 : i64}
+        : (tensor<32064x96x16xui8>, tensor<32064x96xf32>) -> tensor<32064x3072xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[UI8]>:$codes, Phi_FloatTensor:$scales,
+                       Optional<TensorOf<[UI8]>>:$zero_points,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$bits,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$block_size,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$k);
+  let results = (outs Phi_FloatTensor:$result);
+  let assemblyFormat = [{
+    $codes `,` $scales (`zero_points` $zero_points^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // PHI_OPS_TD
