@@ -6,6 +6,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+using namespace mlir;
+
 void mlir::phi::buildPhiRaisePipeline(OpPassManager &pm) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createPhiRaiseRMSNormPass());
@@ -16,7 +18,59 @@ void mlir::phi::buildPhiRaisePipeline(OpPassManager &pm) {
   fn.addPass(createCanonicalizerPass());
 }
 
+mlir::LogicalResult mlir::phi::buildPhiCompilePipeline(OpPassManager &pm,
+                                                 const PhiCompileOptions &o,
+                                                 std::string &error) {
+  const std::string &q = o.quant;
+  if (q != "fp32" && q != "fp16" && q != "int8" && q != "int4") {
+    error = "quant must be fp32, fp16, int8 or int4, got '" + q + "'";
+    return failure();
+  }
+  if (o.target != "onnx") {
+    error = "target '" + o.target.getValue() +
+            "' is not implemented yet (available: onnx)";
+    return failure();
+  }
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createPhiRaiseRMSNormPass());
+  fn.addPass(createPhiRaiseGatedMLPPass());
+  fn.addPass(createCSEPass());
+  fn.addPass(createCanonicalizerPass());
+  if (q == "int4") {
+    PhiQuantizeInt4PassOptions qo;
+    qo.groupSize = o.groupSize < 0 ? 32 : int64_t(o.groupSize);
+    qo.symmetric = o.symmetric;
+    qo.search = o.search;
+    pm.addPass(createPhiQuantizeInt4Pass(qo));
+  } else if (q == "int8") {
+    PhiQuantizeInt8PassOptions qo;
+    qo.groupSize = o.groupSize < 0 ? 0 : int64_t(o.groupSize);
+    qo.symmetric = o.symmetric;
+    qo.search = o.search;
+    pm.addPass(createPhiQuantizeInt8Pass(qo));
+  } else if (q == "fp16") {
+    pm.addNestedPass<func::FuncOp>(createPhiCastFP16Pass());
+  }
+  return success();
+}
+
 void mlir::phi::registerPhiPipelines() {
+  registerPassPipeline(
+      "phi-compile",
+      "The pipeline phi-compile runs after import (raise, quantize or cast)",
+      [](OpPassManager &pm, StringRef optionsStr,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        PhiCompileOptions o;
+        if (failed(o.parseFromString(optionsStr)))
+          return failure();
+        std::string error;
+        if (failed(buildPhiCompilePipeline(pm, o, error)))
+          return errorHandler("phi-compile: " + error);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(PhiCompileOptions());
+      });
   PassPipelineRegistration<>(
       "phi-raise",
       "Raise torch.onnx and onnxruntime-genai graphs to fused phi ops",

@@ -8,6 +8,7 @@
 #define PHI_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir::phi {
 
@@ -15,7 +16,32 @@ namespace mlir::phi {
 /// MLP), then cleans up with CSE and canonicalization.
 void buildPhiRaisePipeline(OpPassManager &pm);
 
-/// Registers `--phi-raise` and the other phi pipelines.
+/// Options of the end-to-end compile pipeline (phi-compile's flags).
+struct PhiCompileOptions : public PassPipelineOptions<PhiCompileOptions> {
+  Option<std::string> quant{*this, "quant",
+                            llvm::cl::desc("fp32 | fp16 | int8 | int4"),
+                            llvm::cl::init("fp32")};
+  Option<int64_t> groupSize{*this, "group-size",
+                            llvm::cl::desc("Quantization group along K (int4: "
+                                           "16-256, default 32; int8: 0 = per channel)"),
+                            llvm::cl::init(-1)};
+  Option<bool> symmetric{*this, "symmetric", llvm::cl::desc("Symmetric quantization"),
+                         llvm::cl::init(true)};
+  Option<bool> search{*this, "search",
+                      llvm::cl::desc("Search group scales (better than RTN)"),
+                      llvm::cl::init(false)};
+  Option<std::string> target{*this, "target", llvm::cl::desc("onnx | cpu | cuda"),
+                             llvm::cl::init("onnx")};
+};
+
+/// Raise, then quantize or cast as `options` say. For the ONNX target only
+/// the fusions the exporter can write back are applied (RMSNorm, gated MLP).
+/// On bad options returns failure with `error` set.
+LogicalResult buildPhiCompilePipeline(OpPassManager &pm,
+                                      const PhiCompileOptions &options,
+                                      std::string &error);
+
+/// Registers `--phi-raise`, `--phi-compile` and the other phi pipelines.
 void registerPhiPipelines();
 
 } // namespace mlir::phi

@@ -308,6 +308,18 @@ LogicalResult importGroupQueryAttention(Importer &im, const pb::NodeProto &n,
       if (failed(recoverRope(im, *c, *s, shortInv, shortScale)))
         return failure();
     }
+    // The caches' rows are the context length the model was built for; the
+    // ONNX exporter sizes its caches from it.
+    {
+      // (The builder's short caches stop at original_max; the long ones
+      // span the context.)
+      const pb::TensorProto *c =
+          sel != im.ropeSelections.end() ? sel->second.longCos : im.initializer(n.input(7));
+      auto bytes = im.tensorBytes(*c);
+      if (succeeded(bytes) && !bytes->shape.empty())
+        if (auto module = im.b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>())
+          module->setAttr("phi.context_length", im.b.getI64IntegerAttr(bytes->shape[0]));
+    }
     int64_t rd = shortInv.size() * 2;
     if (rd > d)
       return im.nodeError() << "rotary caches are wider than the head dim";
