@@ -26,16 +26,16 @@ mlir::LogicalResult mlir::phi::buildPhiCompilePipeline(OpPassManager &pm,
     error = "quant must be fp32, fp16, int8 or int4, got '" + q + "'";
     return failure();
   }
+  if (o.groupSize >= 0 && q != "int4" && q != "int8") {
+    error = "group-size applies to int4 and int8 only";
+    return failure();
+  }
   if (o.target != "onnx") {
     error = "target '" + o.target.getValue() +
             "' is not implemented yet (available: onnx)";
     return failure();
   }
-  OpPassManager &fn = pm.nest<func::FuncOp>();
-  fn.addPass(createPhiRaiseRMSNormPass());
-  fn.addPass(createPhiRaiseGatedMLPPass());
-  fn.addPass(createCSEPass());
-  fn.addPass(createCanonicalizerPass());
+  buildPhiRaisePipeline(pm);
   if (q == "int4") {
     PhiQuantizeInt4PassOptions qo;
     qo.groupSize = o.groupSize < 0 ? 32 : int64_t(o.groupSize);

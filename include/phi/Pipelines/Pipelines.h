@@ -34,9 +34,9 @@ struct PhiCompileOptions : public PassPipelineOptions<PhiCompileOptions> {
                              llvm::cl::init("onnx")};
 };
 
-/// Raise, then quantize or cast as `options` say. For the ONNX target only
-/// the fusions the exporter can write back are applied (RMSNorm, gated MLP).
-/// On bad options returns failure with `error` set.
+/// `--phi-raise`, then quantize or cast as `options` say. The target only
+/// chooses what comes after (ONNX export needs nothing more). On bad options
+/// returns failure with `error` set.
 LogicalResult buildPhiCompilePipeline(OpPassManager &pm,
                                       const PhiCompileOptions &options,
                                       std::string &error);

@@ -378,7 +378,9 @@ LogicalResult Exporter::emitMatMulNBits(MatMulNBitsOp op) {
     attrInt(nd, "N", n);
     attrInt(nd, "bits", bits);
     attrInt(nd, "block_size", bs);
-    if (auto acc = op->getAttrOfType<IntegerAttr>("onnx.accuracy_level"))
+    if (opts.accuracyLevel >= 0)
+      attrInt(nd, "accuracy_level", opts.accuracyLevel);
+    else if (auto acc = op->getAttrOfType<IntegerAttr>("onnx.accuracy_level"))
       attrInt(nd, "accuracy_level", acc.getInt());
     return success();
   }
@@ -1197,10 +1199,7 @@ LogicalResult Exporter::run(pb::ModelProto &model) {
   graph = model.mutable_graph();
   graph->set_name("main");
 
-  if (opts.contextLength > 0)
-    contextLength = opts.contextLength;
-  else if (auto c = module->getAttrOfType<IntegerAttr>("phi.context_length"))
-    contextLength = c.getInt();
+  contextLength = exportContextLength(module, opts);
   planFusions(fn);
 
   Block &body = fn.front();
@@ -1262,16 +1261,16 @@ LogicalResult Exporter::run(pb::ModelProto &model) {
   return success();
 }
 
-llvm::cl::opt<std::string> clStyle("onnx-style",
-                                   llvm::cl::desc("ONNX export style: ort | qdq"),
-                                   llvm::cl::init("ort"));
-llvm::cl::opt<int64_t> clContextLength(
-    "onnx-context-length",
-    llvm::cl::desc("Rows of the exported rotary caches (0: the module's "
-                   "phi.context_length, else 4096)"),
-    llvm::cl::init(0));
-
 } // namespace
+
+int64_t mlir::phi::exportContextLength(ModuleOp module,
+                                       const ONNXExportOptions &options) {
+  if (options.contextLength > 0)
+    return options.contextLength;
+  if (auto c = module->getAttrOfType<IntegerAttr>("phi.context_length"))
+    return c.getInt();
+  return 4096;
+}
 
 LogicalResult mlir::phi::exportONNXToStream(ModuleOp module, llvm::raw_ostream &os,
                                             const ONNXExportOptions &options) {
@@ -1324,6 +1323,21 @@ LogicalResult mlir::phi::exportONNXFiles(ModuleOp module, llvm::StringRef path,
 }
 
 void mlir::phi::registerONNXExportTranslation() {
+  // Function-local, so tools linking the exporter without this translation
+  // (phi-compile) keep their own flags.
+  static llvm::cl::opt<std::string> clStyle("onnx-style",
+                                   llvm::cl::desc("ONNX export style: ort | qdq"),
+                                   llvm::cl::init("ort"));
+  static llvm::cl::opt<int64_t> clContextLength(
+    "onnx-context-length",
+    llvm::cl::desc("Rows of the exported rotary caches (0: the module's "
+                   "phi.context_length, else 4096)"),
+    llvm::cl::init(0));
+  static llvm::cl::opt<int64_t> clAccuracyLevel(
+      "onnx-accuracy-level",
+      llvm::cl::desc("MatMulNBits accuracy_level (0 fp32, 4 int8 activations; "
+                     "-1 keeps the imported one)"),
+      llvm::cl::init(-1));
   TranslateFromMLIRRegistration reg(
       "export-onnx", "write the module as an ONNX model (inline initializers)",
       [](Operation *op, llvm::raw_ostream &os) -> LogicalResult {
@@ -1332,6 +1346,7 @@ void mlir::phi::registerONNXExportTranslation() {
           return op->emitError() << "expected a module";
         ONNXExportOptions opts;
         opts.contextLength = clContextLength;
+        opts.accuracyLevel = clAccuracyLevel;
         if (clStyle == "qdq")
           opts.style = ONNXExportOptions::Style::QDQ;
         else if (clStyle != "ort")

@@ -1,0 +1,226 @@
+//===- phi-compile.cpp - the end-to-end phi model compiler ----------------===//
+//
+//   phi-compile model.onnx --quant=int4 --group-size=32 --target=onnx -o out/
+//
+// Imports the model, runs the `phi-compile` pipeline (the same one
+// `phi-opt --phi-compile="quant=int4 ..."` replays) and writes the target's
+// artifacts. Outputs appear only when everything succeeded.
+//
+//===----------------------------------------------------------------------===//
+
+#include "phi/Import/ONNX.h"
+#include "phi/InitAll.h"
+#include "phi/Pipelines/Pipelines.h"
+#include "phi/Target/ONNX.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <chrono>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory cat("phi-compile options");
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx>"),
+                                      cl::Required, cl::cat(cat));
+static cl::opt<std::string> outDir("o", cl::desc("Output directory"),
+                                   cl::value_desc("dir"), cl::Required, cl::cat(cat));
+static cl::opt<std::string> quant("quant", cl::desc("fp32 | fp16 | int8 | int4"),
+                                  cl::init("fp32"), cl::cat(cat));
+static cl::opt<int64_t> groupSize(
+    "group-size",
+    cl::desc("Quantization group along K (int4: 16-256, default 32; int8: 0 = "
+             "per channel, the default)"),
+    cl::init(-1), cl::cat(cat));
+static cl::opt<bool> symmetric("symmetric", cl::desc("Symmetric quantization"),
+                               cl::init(true), cl::cat(cat));
+static cl::opt<bool> search("search",
+                            cl::desc("Search each group's scale (better than RTN)"),
+                            cl::init(false), cl::cat(cat));
+static cl::opt<std::string> target("target", cl::desc("onnx | cpu | cuda"),
+                                   cl::init("onnx"), cl::cat(cat));
+static cl::opt<std::string> onnxStyle(
+    "onnx-style",
+    cl::desc("ort: com.microsoft contrib ops as onnxruntime-genai writes them; "
+             "qdq: standard opsets only (DequantizeLinear, opset 21)"),
+    cl::init("ort"), cl::cat(cat));
+static cl::opt<int64_t> contextLength(
+    "context-length",
+    cl::desc("Longest sequence (rotary cache rows, genai max_length); default: "
+             "the source model's, else 4096"),
+    cl::init(0), cl::cat(cat));
+static cl::opt<int64_t> accuracyLevel(
+    "accuracy-level",
+    cl::desc("MatMulNBits accuracy_level: 0 computes in fp32, 4 quantizes "
+             "activations to int8 (faster on CPU; what the genai builder "
+             "writes); -1 keeps an imported graph's"),
+    cl::init(-1), cl::cat(cat));
+static cl::opt<std::string> emit("emit",
+                                 cl::desc("What to write: artifacts (default) | "
+                                          "mlir (the IR after the pipeline)"),
+                                 cl::init("artifacts"), cl::cat(cat));
+static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
+                             cl::init(false), cl::cat(cat));
+
+namespace {
+struct Stage {
+  explicit Stage(const char *what) : what(what), start(std::chrono::steady_clock::now()) {
+    if (verbose)
+      llvm::errs() << "phi-compile: " << what << "...\n";
+  }
+  ~Stage() {
+    if (verbose)
+      llvm::errs() << "phi-compile: " << what << " done in "
+                   << llvm::format("%.2f", std::chrono::duration<double>(
+                                               std::chrono::steady_clock::now() - start)
+                                               .count())
+                   << " s\n";
+  }
+  const char *what;
+  std::chrono::steady_clock::time_point start;
+};
+
+int fail(const llvm::Twine &msg) {
+  llvm::errs() << "phi-compile: error: " << msg << "\n";
+  return 1;
+}
+
+/// Writes `text` to `path` through a temporary, so the file appears whole
+/// or not at all.
+LogicalResult writeAtomically(llvm::StringRef path, llvm::StringRef text) {
+  std::string err;
+  auto out = openOutputFile(path, &err);
+  if (!out)
+    return fail(err), failure();
+  out->os() << text;
+  out->keep();
+  return success();
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerPassManagerCLOptions();
+  registerMLIRContextCLOptions();
+  registerAsmPrinterCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  cl::HideUnrelatedOptions({&cat, &cl::getGeneralCategory()});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "phi-compile: Phi-3.5 ONNX model -> quantized ONNX model (more targets "
+      "to come)\n\n  phi-compile model.onnx --quant=int4 --target=onnx -o out/\n");
+
+  // Options first, so bad ones cost nothing and leave nothing behind.
+  phi::PhiCompileOptions po;
+  po.quant = quant;
+  po.groupSize = groupSize;
+  po.symmetric = symmetric;
+  po.search = search;
+  po.target = target;
+  phi::ONNXExportOptions eo;
+  if (onnxStyle == "qdq")
+    eo.style = phi::ONNXExportOptions::Style::QDQ;
+  else if (onnxStyle != "ort")
+    return fail("--onnx-style must be ort or qdq, got '" + onnxStyle + "'");
+  if (contextLength < 0)
+    return fail("--context-length must be positive");
+  eo.contextLength = contextLength;
+  if (accuracyLevel < -1 || accuracyLevel > 4)
+    return fail("--accuracy-level must be 0 to 4");
+  eo.accuracyLevel = accuracyLevel;
+  if (emit != "artifacts" && emit != "mlir")
+    return fail("--emit must be artifacts or mlir, got '" + emit + "'");
+
+  DialectRegistry registry;
+  phi::registerAllDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  PassManager pm(&ctx);
+  {
+    std::string error;
+    if (failed(phi::buildPhiCompilePipeline(pm, po, error)))
+      return fail(error);
+  }
+  if (failed(applyPassManagerCLOptions(pm)))
+    return 1;
+  DefaultTimingManager tm;
+  applyDefaultTimingManagerCLOptions(tm);
+  TimingScope timing = tm.getRootScope();
+  pm.enableTiming(timing);
+
+  std::string err;
+  auto file = openInputFile(inputPath, &err);
+  if (!file)
+    return fail(err);
+  OwningOpRef<ModuleOp> module;
+  {
+    Stage s("importing");
+    module = phi::importONNX(inputPath, file->getBuffer(), &ctx);
+  }
+  if (!module)
+    return 1;
+  {
+    Stage s("running the phi-compile pipeline");
+    if (failed(pm.run(*module)))
+      return 1;
+  }
+
+  bool madeDir = !llvm::sys::fs::exists(outDir);
+  if (std::error_code ec = llvm::sys::fs::create_directories(outDir))
+    return fail("cannot create '" + outDir + "': " + ec.message());
+  auto cleanup = [&]() {
+    if (madeDir)
+      llvm::sys::fs::remove(outDir);
+    return 1;
+  };
+  auto path = [&](llvm::StringRef name) {
+    llvm::SmallString<256> p(outDir);
+    llvm::sys::path::append(p, name);
+    return std::string(p);
+  };
+
+  if (emit == "mlir") {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    if (failed(writeAtomically(path("model.mlir"), text)))
+      return cleanup();
+    return 0;
+  }
+
+  // target == onnx (buildPhiCompilePipeline refused the others).
+  std::string whyNot;
+  phi::GenaiConfigOptions go;
+  go.sourceDir = llvm::sys::path::parent_path(inputPath).str();
+  if (go.sourceDir.empty())
+    go.sourceDir = ".";
+  go.contextLength = phi::exportContextLength(*module, eo);
+  go.sharedKVBuffer = eo.style == phi::ONNXExportOptions::Style::ORT;
+  FailureOr<std::string> genai = phi::genaiConfigJSON(*module, go, whyNot);
+  {
+    Stage s("writing model.onnx and model.onnx.data");
+    if (failed(phi::exportONNXFiles(*module, path("model.onnx"), eo)))
+      return cleanup();
+  }
+  if (succeeded(genai)) {
+    if (failed(writeAtomically(path("genai_config.json"), *genai))) {
+      llvm::sys::fs::remove(path("model.onnx"));
+      llvm::sys::fs::remove(path("model.onnx.data"));
+      return cleanup();
+    }
+  } else {
+    llvm::errs() << "phi-compile: note: no genai_config.json: " << whyNot << "\n";
+  }
+  return 0;
+}
