@@ -24,7 +24,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.phi_tools_dir, append_path=True)
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 
-tools = ["phi-opt", "phi-translate"]
+tools = ["phi-opt", "phi-translate", "phi-compile"]
 llvm_config.add_tool_substitutions(
     [t for t in tools if os.path.exists(os.path.join(config.phi_tools_dir, t))],
     [config.phi_tools_dir])
@@ -37,6 +37,7 @@ def _has_module(name):
     except OSError:
         return False
 
-for mod, feature in [("onnxruntime", "onnxruntime"), ("onnx", "onnx"), ("numpy", "numpy")]:
+for mod, feature in [("onnxruntime", "onnxruntime"), ("onnx", "onnx"), ("numpy", "numpy"),
+                     ("onnxruntime_genai", "onnxruntime-genai")]:
     if _has_module(mod):
         config.available_features.add(feature)

@@ -14,6 +14,7 @@
 #include "phi/Target/ONNX.h"
 
 #include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -115,11 +116,15 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerAsmPrinterCLOptions();
   registerDefaultTimingManagerCLOptions();
-  cl::HideUnrelatedOptions({&cat, &cl::getGeneralCategory()});
+  cl::HideUnrelatedOptions(cat);
   cl::ParseCommandLineOptions(
       argc, argv,
       "phi-compile: Phi-3.5 ONNX model -> quantized ONNX model (more targets "
-      "to come)\n\n  phi-compile model.onnx --quant=int4 --target=onnx -o out/\n");
+      "to come)\n\n  phi-compile model.onnx --quant=int4 --target=onnx -o out/\n\n"
+      "Writes out/model.onnx, out/model.onnx.data and, for models with a KV\n"
+      "cache, out/genai_config.json. `phi-opt --phi-compile=\"quant=int4 ...\"`\n"
+      "replays the same pipeline on imported IR. --help-hidden also lists\n"
+      "MLIR's pass-manager flags (--mlir-print-ir-after-all, --mlir-timing).\n");
 
   // Options first, so bad ones cost nothing and leave nothing behind.
   phi::PhiCompileOptions po;
@@ -146,6 +151,9 @@ int main(int argc, char **argv) {
   phi::registerAllDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
+  ctx.printOpOnDiagnostic(false); // one line per error, not the whole model
   PassManager pm(&ctx);
   {
     std::string error;
