@@ -30,9 +30,14 @@ mlir::LogicalResult mlir::phi::buildPhiCompilePipeline(OpPassManager &pm,
     error = "group-size applies to int4 and int8 only";
     return failure();
   }
-  if (o.target != "onnx") {
+  if (o.target != "onnx" && o.target != "cpu") {
     error = "target '" + o.target.getValue() +
-            "' is not implemented yet (available: onnx)";
+            "' is not implemented yet (available: onnx, cpu)";
+    return failure();
+  }
+  if (o.target == "cpu" && q == "fp16") {
+    error = "the cpu target computes in f32: use quant=fp32, int8 or int4 "
+            "(fp16 is for the onnx target)";
     return failure();
   }
   buildPhiRaisePipeline(pm);

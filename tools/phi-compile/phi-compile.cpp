@@ -11,6 +11,7 @@
 #include "phi/Import/ONNX.h"
 #include "phi/InitAll.h"
 #include "phi/Pipelines/Pipelines.h"
+#include "phi/Target/CPU.h"
 #include "phi/Target/ONNX.h"
 
 #include "mlir/IR/AsmState.h"
@@ -69,8 +70,21 @@ static cl::opt<int64_t> accuracyLevel(
     cl::init(-1), cl::cat(cat));
 static cl::opt<std::string> emit("emit",
                                  cl::desc("What to write: artifacts (default) | "
-                                          "mlir (the IR after the pipeline)"),
+                                          "mlir (the IR after the pipeline) | llvm "
+                                          "(cpu: the LLVM-dialect step)"),
                                  cl::init("artifacts"), cl::cat(cat));
+static cl::opt<std::string> modelName(
+    "name", cl::desc("cpu: symbol and file prefix (<name>.o, <name>.h, <name>.weights, "
+                     "<name>_def)"),
+    cl::init("model"), cl::cat(cat));
+static cl::opt<std::string> triple("triple",
+                                   cl::desc("cpu: LLVM target triple (default: the host)"),
+                                   cl::init(""), cl::cat(cat));
+static cl::opt<std::string> cpu("cpu", cl::desc("cpu: target CPU (default generic)"),
+                                cl::init("generic"), cl::cat(cat));
+static cl::opt<std::string> features("features",
+                                     cl::desc("cpu: target features, e.g. +avx2,+fma"),
+                                     cl::init(""), cl::cat(cat));
 static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
                              cl::init(false), cl::cat(cat));
 
@@ -144,8 +158,10 @@ int main(int argc, char **argv) {
   if (accuracyLevel < -1 || accuracyLevel > 4)
     return fail("--accuracy-level must be 0 to 4");
   eo.accuracyLevel = accuracyLevel;
-  if (emit != "artifacts" && emit != "mlir")
-    return fail("--emit must be artifacts or mlir, got '" + emit + "'");
+  if (emit != "artifacts" && emit != "mlir" && emit != "llvm")
+    return fail("--emit must be artifacts, mlir or llvm, got '" + emit + "'");
+  if (emit == "llvm" && target != "cpu")
+    return fail("--emit=llvm needs --target=cpu");
 
   DialectRegistry registry;
   phi::registerAllDialects(registry);
@@ -203,6 +219,30 @@ int main(int argc, char **argv) {
     llvm::raw_string_ostream os(text);
     module->print(os);
     if (failed(writeAtomically(path("model.mlir"), text)))
+      return cleanup();
+    return 0;
+  }
+
+  if (target == "cpu") {
+    phi::CPUTargetOptions co;
+    co.name = modelName;
+    co.triple = triple;
+    co.cpu = cpu;
+    co.features = features;
+    co.contextLength = contextLength;
+    if (emit == "llvm") {
+      OwningOpRef<ModuleOp> m = phi::buildCPUModule(*module, co);
+      if (!m)
+        return cleanup();
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      m->print(os);
+      if (failed(writeAtomically(path(modelName + ".llvm.mlir"), text)))
+        return cleanup();
+      return 0;
+    }
+    Stage s("writing the object, header and weights");
+    if (failed(phi::emitCPUArtifacts(*module, outDir, co)))
       return cleanup();
     return 0;
   }

@@ -1,0 +1,761 @@
+//===- EmitCPU.cpp - phi IR to a CPU object, header and weights file -------===//
+//
+// Every SSA value of @main gets a slot; every op becomes one call to its
+// runtime kernel, `phi_rt_<kernel>(rt, slots, int_attrs, float_attrs)`, with
+// the three arrays as constant globals (their layouts are documented at each
+// kernel in runtime/Kernels.cpp). The compiler chooses the kernel and the
+// weight layout (a float matmul with a weight operand becomes matmul_wt over
+// the weight transposed to [N, K]), schedules frees after last uses, and
+// emits the object for the target triple with LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#include "phi/Target/CPU.h"
+
+#include "phi/Dialect/Phi/PhiOps.h"
+#include "phi/Runtime/WeightsFile.h"
+#include "phi/Runtime/phi.h"
+#include "phi/Weights/Weights.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <climits>
+#include <map>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::phi;
+
+namespace {
+
+/// ONNX data type codes, as the runtime uses them.
+int32_t dtypeCode(Type t) {
+  if (t.isF32()) return 1;
+  if (t.isUnsignedInteger(8)) return 2;
+  if (t.isSignlessInteger(8)) return 3;
+  if (t.isSignlessInteger(32)) return 6;
+  if (t.isSignlessInteger(64)) return 7;
+  if (t.isInteger(1)) return 9;
+  if (t.isF16()) return 10;
+  return 0;
+}
+
+/// One kernel call.
+struct Call {
+  std::string kernel;
+  SmallVector<int32_t> slots;
+  SmallVector<int64_t> ints;
+  SmallVector<float> floats;
+  SmallVector<int32_t> frees; // slots dead after this call
+};
+
+struct WeightSlot {
+  Value value;
+  bool transposed; // stored [N, K] from a [K, N] value
+  int32_t slot;
+  int32_t dtype;
+  SmallVector<int64_t> shape;
+  int64_t nbytes, offset;
+};
+
+class Lowering {
+public:
+  Lowering(ModuleOp module, const CPUTargetOptions &opts) : module(module), opts(opts) {}
+
+  LogicalResult plan();
+  /// Writes the weights file through a temporary; sets `hash`.
+  LogicalResult writeWeights(llvm::StringRef path);
+  OwningOpRef<ModuleOp> build();
+
+  uint64_t hash = 0;
+  int64_t payload = 0;
+
+private:
+  int32_t slotOf(Value v) {
+    auto it = slots.find(v);
+    if (it != slots.end())
+      return it->second;
+    return slots[v] = numSlots++;
+  }
+  FailureOr<int32_t> operand(Value v, Operation *user, bool transposed = false);
+  LogicalResult lowerOp(Operation *op);
+
+  ModuleOp module;
+  const CPUTargetOptions &opts;
+  func::FuncOp fn;
+  llvm::DenseMap<Value, int32_t> slots;
+  std::map<std::pair<void *, bool>, int32_t> weightSlots;
+  int32_t numSlots = 0;
+  SmallVector<WeightSlot> weights;
+  std::vector<Call> calls;
+  SmallVector<std::pair<int32_t, std::string>> outputs;
+  struct InputDecl {
+    int32_t slot;
+    std::string name;
+    SmallVector<int64_t> shape;
+  };
+  SmallVector<InputDecl> inputs;
+  int64_t vocab = 0, contextLength = 4096;
+};
+
+FailureOr<int32_t> Lowering::operand(Value v, Operation *user, bool transposed) {
+  if (!v)
+    return -1;
+  if (WeightEvaluator::isWeightExpression(v)) {
+    auto key = std::make_pair(v.getAsOpaquePointer(), transposed);
+    auto it = weightSlots.find(key);
+    if (it != weightSlots.end())
+      return it->second;
+    auto t = cast<RankedTensorType>(v.getType());
+    int32_t code = dtypeCode(t.getElementType());
+    if (!code)
+      return user->emitError() << "weight of type " << t
+                               << " has no CPU runtime representation",
+             failure();
+    SmallVector<int64_t> shape(t.getShape());
+    if (transposed)
+      std::swap(shape[0], shape[1]);
+    int64_t bytes = t.getNumElements() *
+                    (t.getElementType().isInteger(1)
+                         ? 1
+                         : (t.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+    payload = (payload + ::phi::weights::kAlign - 1) / ::phi::weights::kAlign *
+              ::phi::weights::kAlign;
+    int32_t slot = numSlots++;
+    weights.push_back({v, transposed, slot, code, shape, bytes, payload});
+    payload += bytes;
+    weightSlots[key] = slot;
+    return slot;
+  }
+  auto it = slots.find(v);
+  if (it == slots.end())
+    return user->emitError() << "operand is neither computed before nor a weight",
+           failure();
+  return it->second;
+}
+
+LogicalResult Lowering::plan() {
+  fn = module.lookupSymbol<func::FuncOp>("main");
+  if (!fn || fn.isExternal() || !llvm::hasSingleElement(fn.getBody()))
+    return module.emitError() << "expected a single-block func.func @main";
+  if (auto c = module->getAttrOfType<IntegerAttr>("phi.context_length"))
+    contextLength = c.getInt();
+  if (opts.contextLength > 0)
+    contextLength = opts.contextLength;
+  Block &body = fn.front();
+  for (BlockArgument arg : body.getArguments()) {
+    auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "onnx.name");
+    if (!name)
+      return fn.emitError() << "argument " << arg.getArgNumber()
+                            << " has no onnx.name (the runtime feeds inputs by name)";
+    auto t = dyn_cast<RankedTensorType>(arg.getType());
+    if (!t)
+      return fn.emitError() << "argument '" << name.getValue() << "' is unranked";
+    SmallVector<int64_t> shape;
+    for (int64_t d : t.getShape())
+      shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+    // A KV cache's head dim may be dynamic in the graph: take it from the
+    // attention that reads it.
+    for (Operation *u : arg.getUsers())
+      if (auto a = dyn_cast<AttentionOp>(u); a && shape.size() == 4) {
+        auto kt = cast<RankedTensorType>(a.getK().getType());
+        shape[1] = kt.getDimSize(1);
+        shape[3] = kt.getDimSize(3);
+      }
+    inputs.push_back({slotOf(arg), name.getValue().str(), shape});
+  }
+  for (Operation &op : body.without_terminator()) {
+    if (op.getNumResults() &&
+        llvm::all_of(op.getResults(), WeightEvaluator::isWeightExpression))
+      continue; // materialized as weights where used
+    if (failed(lowerOp(&op)))
+      return failure();
+  }
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    auto name = fn.getResultAttrOfType<StringAttr>(i, "onnx.name");
+    if (!name)
+      return fn.emitError() << "result " << i << " has no onnx.name";
+    FailureOr<int32_t> s = operand(v, ret);
+    if (failed(s))
+      return failure();
+    outputs.push_back({*s, name.getValue().str()});
+    if (name.getValue() == "logits")
+      if (auto t = dyn_cast<RankedTensorType>(v.getType()); t && t.hasRank() &&
+                                                              !t.isDynamicDim(t.getRank() - 1))
+        vocab = t.getDimSize(t.getRank() - 1);
+  }
+  if (!vocab)
+    return fn.emitError() << "expected a 'logits' result with a static vocabulary size";
+
+  // Liveness: free each computed value after its last use (function results
+  // and weights stay).
+  llvm::DenseSet<Value> returned(ret.getOperands().begin(), ret.getOperands().end());
+  llvm::DenseMap<Value, size_t> lastUse;
+  llvm::DenseMap<Operation *, size_t> callIndex;
+  {
+    size_t i = 0;
+    for (Operation &op : body.without_terminator()) {
+      if (op.getNumResults() &&
+          llvm::all_of(op.getResults(), WeightEvaluator::isWeightExpression))
+        continue;
+      callIndex[&op] = i++;
+    }
+  }
+  auto valueLive = [&](Value v) {
+    return slots.count(v) && !returned.contains(v);
+  };
+  for (Operation &op : body.without_terminator()) {
+    auto ci = callIndex.find(&op);
+    if (ci == callIndex.end())
+      continue;
+    for (Value v : op.getOperands())
+      if (valueLive(v))
+        lastUse[v] = std::max(lastUse.lookup(v), ci->second);
+    for (Value r : op.getResults())
+      if (valueLive(r) && !lastUse.count(r))
+        lastUse[r] = ci->second; // unused result: free at once
+  }
+  for (BlockArgument a : body.getArguments())
+    if (valueLive(a) && !lastUse.count(a) && !calls.empty())
+      lastUse[a] = 0;
+  for (auto &[v, at] : lastUse)
+    calls[at].frees.push_back(slots[v]);
+  for (Call &c : calls)
+    llvm::sort(c.frees);
+  return success();
+}
+
+LogicalResult Lowering::lowerOp(Operation *op) {
+  for (Value r : op->getResults()) {
+    auto t = dyn_cast<RankedTensorType>(r.getType());
+    if (!t)
+      return op->emitError() << "the CPU target needs ranked tensors";
+    if (t.getElementType().isF16() || t.getElementType().isBF16())
+      return op->emitError() << "the CPU target computes activations in f32; "
+                                "fp16 activations are not supported yet (use "
+                                "--quant=fp32, int8 or int4)",
+             failure();
+  }
+  Call c;
+  auto ins = [&](ValueRange vs) -> LogicalResult {
+    for (Value v : vs) {
+      FailureOr<int32_t> s = operand(v, op);
+      if (failed(s))
+        return failure();
+      c.slots.push_back(*s);
+    }
+    return success();
+  };
+  auto outs = [&]() {
+    for (Value r : op->getResults())
+      c.slots.push_back(slotOf(r));
+  };
+  auto simple = [&](llvm::StringRef kernel) -> LogicalResult {
+    c.kernel = kernel.str();
+    outs();
+    return ins(op->getOperands());
+  };
+  auto binary = [&](int code) {
+    c.ints.push_back(code);
+    return simple("binary");
+  };
+  auto unary = [&](int code) {
+    c.ints.push_back(code);
+    return simple("unary");
+  };
+  LogicalResult r =
+      llvm::TypeSwitch<Operation *, LogicalResult>(op)
+          // Opcodes match runtime/Kernels.cpp (BinOp, UnOp, RedOp).
+          .Case<AddOp>([&](auto) { return binary(0); })
+          .Case<SubOp>([&](auto) { return binary(1); })
+          .Case<MulOp>([&](auto) { return binary(2); })
+          .Case<DivOp>([&](auto) { return binary(3); })
+          .Case<PowOp>([&](auto) { return binary(4); })
+          .Case<MaxOp>([&](auto) { return binary(5); })
+          .Case<MinOp>([&](auto) { return binary(6); })
+          .Case<EqualOp>([&](auto) { return binary(7); })
+          .Case<LessOp>([&](auto) { return binary(8); })
+          .Case<GreaterOp>([&](auto) { return binary(9); })
+          .Case<AndOp>([&](auto) { return binary(10); })
+          .Case<OrOp>([&](auto) { return binary(11); })
+          .Case<NegOp>([&](auto) { return unary(0); })
+          .Case<AbsOp>([&](auto) { return unary(1); })
+          .Case<SqrtOp>([&](auto) { return unary(2); })
+          .Case<ReciprocalOp>([&](auto) { return unary(3); })
+          .Case<ExpOp>([&](auto) { return unary(4); })
+          .Case<LogOp>([&](auto) { return unary(5); })
+          .Case<CosOp>([&](auto) { return unary(6); })
+          .Case<SinOp>([&](auto) { return unary(7); })
+          .Case<TanhOp>([&](auto) { return unary(8); })
+          .Case<SigmoidOp>([&](auto) { return unary(9); })
+          .Case<NotOp>([&](auto) { return unary(10); })
+          .Case<SiluOp>([&](auto) { return unary(11); })
+          .Case<WhereOp>([&](auto) { return simple("where"); })
+          .Case<CastOp>([&](CastOp o) -> LogicalResult {
+            int32_t to = dtypeCode(getElementTypeOrSelf(o.getType()));
+            if (!to)
+              return o.emitError() << "cast to " << o.getType()
+                                   << " is not supported on the CPU target";
+            c.ints.push_back(to);
+            return simple("cast");
+          })
+          .Case<ReduceMeanOp, ReduceSumOp, ReduceMaxOp>([&](auto o) {
+            c.ints.push_back(isa<ReduceMeanOp>(o) ? 0 : isa<ReduceSumOp>(o) ? 1 : 2);
+            c.ints.push_back(o.getKeepdims());
+            ArrayRef<int64_t> axes = o.getAxes();
+            c.ints.push_back(axes.size());
+            c.ints.append(axes.begin(), axes.end());
+            return simple("reduce");
+          })
+          .Case<SoftmaxOp>([&](SoftmaxOp o) {
+            c.ints.push_back(o.getAxis());
+            return simple("softmax");
+          })
+          .Case<ReshapeOp>([&](auto) { return simple("reshape"); })
+          .Case<FlattenOp>([&](FlattenOp o) {
+            c.ints.push_back(o.getAxis());
+            return simple("flatten");
+          })
+          .Case<UnsqueezeOp, SqueezeOp>([&](auto o) {
+            ArrayRef<int64_t> axes = o.getAxes();
+            c.ints.push_back(axes.size());
+            c.ints.append(axes.begin(), axes.end());
+            return simple(isa<UnsqueezeOp>(o) ? "unsqueeze" : "squeeze");
+          })
+          .Case<ShapeOp>([&](ShapeOp o) {
+            c.ints.push_back((int64_t)o.getStart());
+            c.ints.push_back(o.getEnd() ? (int64_t)*o.getEnd() : INT64_MAX);
+            return simple("shape");
+          })
+          .Case<TransposeOp>([&](TransposeOp o) {
+            c.ints.push_back(o.getPerm().size());
+            c.ints.append(o.getPerm().begin(), o.getPerm().end());
+            return simple("transpose");
+          })
+          .Case<ConcatOp>([&](ConcatOp o) {
+            c.ints.push_back(o.getAxis());
+            c.ints.push_back(o->getNumOperands());
+            return simple("concat");
+          })
+          .Case<SplitOp>([&](SplitOp o) {
+            c.ints.push_back(o.getAxis());
+            c.ints.push_back(o->getNumResults());
+            c.ints.append(o.getSizes().begin(), o.getSizes().end());
+            return simple("split");
+          })
+          .Case<SliceOp>([&](SliceOp o) -> LogicalResult {
+            c.kernel = "slice";
+            outs();
+            return ins({o.getInput(), o.getStarts(), o.getEnds(), o.getAxes(),
+                        o.getSteps()});
+          })
+          .Case<GatherOp>([&](GatherOp o) {
+            c.ints.push_back(o.getAxis());
+            return simple("gather");
+          })
+          .Case<GatherNDOp>([&](GatherNDOp o) {
+            c.ints.push_back(o.getBatchDims());
+            return simple("gather_nd");
+          })
+          .Case<ExpandOp>([&](auto) { return simple("expand"); })
+          .Case<ConstantOfShapeOp>([&](ConstantOfShapeOp o) -> LogicalResult {
+            Type et = getElementTypeOrSelf(o.getType());
+            int32_t code = dtypeCode(et);
+            if (!code)
+              return o.emitError() << "constant_of_shape of " << et
+                                   << " is not supported on the CPU target";
+            c.ints.push_back(code);
+            Attribute v = o.getValue();
+            if (auto f = dyn_cast<FloatAttr>(v)) {
+              c.ints.push_back(0);
+              c.floats.push_back(f.getValueAsDouble());
+            } else if (auto i = dyn_cast<IntegerAttr>(v)) {
+              c.ints.push_back(i.getValue().getSExtValue());
+              c.floats.push_back(0);
+            } else {
+              return o.emitError() << "unsupported constant_of_shape value";
+            }
+            return simple("constant_of_shape");
+          })
+          .Case<RangeOp>([&](auto) { return simple("range"); })
+          .Case<TriluOp>([&](TriluOp o) {
+            c.ints.push_back(o.getUpper());
+            c.ints.push_back(o.getDiagonal());
+            return simple("trilu");
+          })
+          .Case<EmbeddingOp>([&](auto) { return simple("embedding"); })
+          .Case<RMSNormOp>([&](RMSNormOp o) -> LogicalResult {
+            c.kernel = "rms_norm";
+            c.slots.push_back(slotOf(o.getOutput()));
+            c.slots.push_back(o.getResidual() ? slotOf(o.getResidual()) : -1);
+            c.floats.push_back(o.getEpsilon().convertToFloat());
+            return ins({o.getInput(), o.getWeight(), o.getSkip()});
+          })
+          .Case<MatMulOp>([&](MatMulOp o) -> LogicalResult {
+            auto rt = cast<RankedTensorType>(o.getRhs().getType());
+            if (WeightEvaluator::isWeightExpression(o.getRhs()) && rt.getRank() == 2) {
+              // The compiler's layout choice: each output column's weights
+              // contiguous, for a GEMV that streams them once.
+              c.kernel = "matmul_wt";
+              outs();
+              if (failed(ins({o.getLhs()})))
+                return failure();
+              FailureOr<int32_t> w = operand(o.getRhs(), o, /*transposed=*/true);
+              if (failed(w))
+                return failure();
+              c.slots.push_back(*w);
+              return success();
+            }
+            return simple("matmul");
+          })
+          .Case<MatMulNBitsOp>([&](MatMulNBitsOp o) -> LogicalResult {
+            if (o.getZeroPoints() &&
+                !getElementTypeOrSelf(o.getZeroPoints().getType()).isUnsignedInteger(8))
+              return o.emitError() << "float zero points are not supported on the "
+                                      "CPU target";
+            if (o.getBits() != 4 && o.getBits() != 8)
+              return o.emitError() << o.getBits()
+                                   << "-bit weights are not supported on the CPU "
+                                      "target (4 and 8 are)";
+            c.kernel = "matmul_nbits";
+            c.ints.append({(int64_t)o.getBits(), (int64_t)o.getBlockSize(),
+                           (int64_t)o.getK(), (int64_t)o.getN()});
+            outs();
+            return ins({o.getInput(), o.getB(), o.getScales(), o.getZeroPoints()});
+          })
+          .Case<RotaryOp>([&](RotaryOp o) {
+            c.ints.push_back(o.getRotaryDim());
+            c.ints.push_back(o.getOriginalMaxPositions()
+                                 ? (int64_t)*o.getOriginalMaxPositions()
+                                 : -1);
+            auto sf = o.getShortFactor(), lf = o.getLongFactor();
+            c.ints.push_back(sf ? sf->size() : 0);
+            c.ints.push_back(lf ? lf->size() : 0);
+            c.floats.push_back(o.getTheta().convertToFloat());
+            c.floats.push_back(o.getMscale().convertToFloat());
+            if (sf)
+              c.floats.append(sf->begin(), sf->end());
+            if (lf)
+              c.floats.append(lf->begin(), lf->end());
+            return simple("rotary");
+          })
+          .Case<AttentionOp>([&](AttentionOp o) -> LogicalResult {
+            c.kernel = "attention";
+            outs();
+            c.ints.append({(int64_t)o.getNumHeads(), (int64_t)o.getNumKvHeads(),
+                           (int64_t)o.getCausal()});
+            c.floats.push_back(o.getScale().convertToFloat());
+            return ins({o.getQ(), o.getK(), o.getV(), o.getPastKey(),
+                        o.getPastValue(), o.getMask()});
+          })
+          .Case<GatedSiluOp>([&](auto) { return simple("gated_silu"); })
+          .Default([&](Operation *o) {
+            return o->emitError() << "'" << o->getName()
+                                  << "' is not supported by the CPU target";
+          });
+  if (failed(r))
+    return failure();
+  calls.push_back(std::move(c));
+  return success();
+}
+
+LogicalResult Lowering::writeWeights(llvm::StringRef path) {
+  std::string err;
+  auto out = openOutputFile(path, &err);
+  if (!out)
+    return module.emitError() << err;
+  WeightEvaluator eval(module);
+  llvm::raw_ostream &os = out->os();
+  ::phi::weights::Header h{};
+  memcpy(h.magic, ::phi::weights::kMagic, 8);
+  h.version = ::phi::weights::kVersion;
+  h.payloadSize = payload;
+  h.tensorCount = weights.size();
+  // The header is written last; reserve it.
+  std::vector<char> zeros(::phi::weights::kAlign, 0);
+  os.write(zeros.data(), sizeof h);
+  uint64_t hsh = ::phi::weights::kFnvBasis;
+  int64_t at = 0;
+  for (WeightSlot &w : weights) {
+    int64_t pad = w.offset - at;
+    os.write(zeros.data(), pad);
+    hsh = ::phi::weights::fnv1a(hsh, zeros.data(), pad);
+    FailureOr<ArrayRef<char>> bytes = eval.evaluate(w.value);
+    if (failed(bytes))
+      return failure();
+    if ((int64_t)bytes->size() != w.nbytes)
+      return w.value.getDefiningOp()->emitError()
+             << "weight evaluated to " << bytes->size() << " bytes, expected " << w.nbytes;
+    if (w.transposed) {
+      // [K, N] -> [N, K], element by element.
+      auto t = cast<RankedTensorType>(w.value.getType());
+      int64_t k = t.getDimSize(0), n = t.getDimSize(1), e = w.nbytes / (k * n);
+      std::vector<char> tr(w.nbytes);
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          memcpy(&tr[(j * k + i) * e], bytes->data() + (i * n + j) * e, e);
+      os.write(tr.data(), tr.size());
+      hsh = ::phi::weights::fnv1a(hsh, tr.data(), tr.size());
+    } else {
+      os.write(bytes->data(), bytes->size());
+      hsh = ::phi::weights::fnv1a(hsh, bytes->data(), bytes->size());
+    }
+    eval.forget(w.value);
+    at = w.offset + w.nbytes;
+  }
+  h.payloadHash = hsh;
+  hash = hsh;
+  os.flush();
+  if (out->os().has_error())
+    return module.emitError() << "cannot write '" << path << "'";
+  // Patch the header in place.
+  out->keep();
+  out.reset();
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::openFileForReadWrite(
+          path, fd, llvm::sys::fs::CD_OpenExisting, llvm::sys::fs::OF_None))
+    return module.emitError() << "cannot write '" << path << "': " << ec.message();
+  llvm::raw_fd_ostream patch(fd, /*shouldClose=*/true);
+  patch.seek(0);
+  patch.write(reinterpret_cast<const char *>(&h), sizeof h);
+  return success();
+}
+
+OwningOpRef<ModuleOp> Lowering::build() {
+  MLIRContext *ctx = module.getContext();
+  ctx->loadDialect<LLVM::LLVMDialect>();
+  Location loc = fn.getLoc();
+  OwningOpRef<ModuleOp> m = ModuleOp::create(loc);
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(m->getBody());
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i32 = b.getI32Type(), i64 = b.getI64Type();
+  auto voidTy = LLVM::LLVMVoidType::get(ctx);
+  llvm::StringMap<LLVM::LLVMFuncOp> decls;
+  auto declare = [&](llvm::StringRef name, ArrayRef<Type> args) {
+    auto it = decls.find(name);
+    if (it != decls.end())
+      return it->second;
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(m->getBody());
+    auto f = LLVM::LLVMFuncOp::create(b, loc, name, LLVM::LLVMFunctionType::get(voidTy, args));
+    decls[name] = f;
+    return f;
+  };
+  int globals = 0;
+  auto constArray = [&](Type elem, Attribute values, int64_t n) -> Value {
+    if (n == 0)
+      return LLVM::ZeroOp::create(b, loc, ptr);
+    LLVM::GlobalOp g;
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(m->getBody());
+      g = LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(elem, n),
+                                 /*isConstant=*/true, LLVM::Linkage::Internal,
+                                 "__phi_c" + std::to_string(globals++), values);
+    }
+    return LLVM::AddressOfOp::create(b, loc, g);
+  };
+  auto i32s = [&](ArrayRef<int32_t> v) {
+    return constArray(i32,
+                      v.empty() ? Attribute()
+                                : (Attribute)DenseIntElementsAttr::get(
+                                      RankedTensorType::get({(int64_t)v.size()}, i32), v),
+                      v.size());
+  };
+  auto i64s = [&](ArrayRef<int64_t> v) {
+    return constArray(i64,
+                      v.empty() ? Attribute()
+                                : (Attribute)DenseIntElementsAttr::get(
+                                      RankedTensorType::get({(int64_t)v.size()}, i64), v),
+                      v.size());
+  };
+  auto f32s = [&](ArrayRef<float> v) {
+    return constArray(b.getF32Type(),
+                      v.empty() ? Attribute()
+                                : (Attribute)DenseFPElementsAttr::get(
+                                      RankedTensorType::get({(int64_t)v.size()},
+                                                            b.getF32Type()),
+                                      v),
+                      v.size());
+  };
+  auto cst = [&](Type t, int64_t v) -> Value {
+    return LLVM::ConstantOp::create(b, loc, t, b.getIntegerAttr(t, v));
+  };
+  auto cstr = [&](llvm::StringRef s) {
+    // The global holds exactly the given bytes: add the C terminator.
+    std::string z = s.str();
+    z.push_back('\0');
+    return LLVM::createGlobalString(loc, b, "__phi_s" + std::to_string(globals++), z,
+                                    LLVM::Linkage::Internal);
+  };
+
+  // <name>_describe(rt)
+  {
+    auto f = LLVM::LLVMFuncOp::create(b, loc, opts.name + "_describe",
+                                      LLVM::LLVMFunctionType::get(voidTy, {ptr}));
+    Block *entry = f.addEntryBlock(b);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(entry);
+    Value rt = entry->getArgument(0);
+    LLVM::CallOp::create(b, loc, declare("phi_rt_model", {ptr, i64, i64, i64, i64, i64}),
+                         ValueRange{rt, cst(i64, numSlots), cst(i64, contextLength),
+                                    cst(i64, vocab), cst(i64, payload),
+                                    cst(i64, (int64_t)hash)});
+    for (const InputDecl &in : inputs)
+      LLVM::CallOp::create(b, loc, declare("phi_rt_input", {ptr, i32, ptr, i32, ptr}),
+                           ValueRange{rt, cst(i32, in.slot), cstr(in.name),
+                                      cst(i32, in.shape.size()), i64s(in.shape)});
+    for (auto &[slot, name] : outputs)
+      LLVM::CallOp::create(b, loc, declare("phi_rt_output", {ptr, i32, ptr}),
+                           ValueRange{rt, cst(i32, slot), cstr(name)});
+    for (const WeightSlot &w : weights)
+      LLVM::CallOp::create(
+          b, loc, declare("phi_rt_weight", {ptr, i32, i64, i64, i32, i32, ptr}),
+          ValueRange{rt, cst(i32, w.slot), cst(i64, w.offset), cst(i64, w.nbytes),
+                     cst(i32, w.dtype), cst(i32, w.shape.size()), i64s(w.shape)});
+    LLVM::ReturnOp::create(b, loc, ValueRange{});
+  }
+  // <name>_run(rt)
+  {
+    auto f = LLVM::LLVMFuncOp::create(b, loc, opts.name + "_run",
+                                      LLVM::LLVMFunctionType::get(voidTy, {ptr}));
+    Block *entry = f.addEntryBlock(b);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(entry);
+    Value rt = entry->getArgument(0);
+    for (const Call &c : calls) {
+      LLVM::CallOp::create(b, loc, declare("phi_rt_" + c.kernel, {ptr, ptr, ptr, ptr}),
+                           ValueRange{rt, i32s(c.slots), i64s(c.ints), f32s(c.floats)});
+      for (int32_t s : c.frees)
+        LLVM::CallOp::create(b, loc, declare("phi_rt_free", {ptr, i32}),
+                             ValueRange{rt, cst(i32, s)});
+    }
+    LLVM::ReturnOp::create(b, loc, ValueRange{});
+  }
+  return m;
+}
+
+std::string headerText(const CPUTargetOptions &o) {
+  std::string guard = "PHI_MODEL_" + llvm::StringRef(o.name).upper() + "_H";
+  return "/* Generated by phi-compile --target=cpu. Link " + o.name +
+         ".o with libphi_runtime.a. */\n#ifndef " + guard + "\n#define " + guard +
+         "\n\n#include \"phi/Runtime/phi.h\"\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n"
+         "void " + o.name + "_describe(void *rt);\nvoid " + o.name +
+         "_run(void *rt);\n#ifdef __cplusplus\n}\n#endif\n\n"
+         "/* The weights file phi-compile wrote next to this header. */\n#define " +
+         llvm::StringRef(o.name).upper() + "_WEIGHTS_FILE \"" + o.name +
+         ".weights\"\n\nstatic const phi_model_def " + o.name +
+         "_def = {PHI_ABI_VERSION, \"" + o.name + "\", " + o.name + "_describe, " +
+         o.name + "_run};\n\n#endif\n";
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> mlir::phi::buildCPUModule(ModuleOp module,
+                                                const CPUTargetOptions &options) {
+  Lowering l(module, options);
+  if (failed(l.plan()))
+    return nullptr;
+  return l.build();
+}
+
+LogicalResult mlir::phi::emitCPUArtifacts(ModuleOp module, llvm::StringRef dir,
+                                          const CPUTargetOptions &opts) {
+  auto path = [&](llvm::StringRef ext) {
+    llvm::SmallString<256> p(dir);
+    llvm::sys::path::append(p, opts.name + ext.str());
+    return std::string(p);
+  };
+  if (!llvm::StringRef(opts.name).size() ||
+      !llvm::all_of(opts.name, [](char ch) { return llvm::isAlnum(ch) || ch == '_'; }) ||
+      llvm::isDigit(opts.name[0]))
+    return module.emitError() << "model name '" << opts.name
+                              << "' must be a C identifier";
+  Lowering l(module, opts);
+  if (failed(l.plan()))
+    return failure();
+
+  // Target machine first: a bad triple or CPU fails before any file exists.
+  llvm::InitializeAllTargetInfos();
+  llvm::InitializeAllTargets();
+  llvm::InitializeAllTargetMCs();
+  llvm::InitializeAllAsmPrinters();
+  llvm::Triple triple(opts.triple.empty() ? llvm::sys::getDefaultTargetTriple()
+                                          : opts.triple);
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target)
+    return module.emitError() << "target triple '" << triple.str() << "': " << err;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, opts.cpu, opts.features, llvm::TargetOptions(), llvm::Reloc::PIC_));
+  if (!tm)
+    return module.emitError() << "cannot create a target machine for '" << triple.str()
+                              << "'";
+
+  std::string weightsPath = path(".weights"), tmpWeights = weightsPath + ".tmp";
+  if (failed(l.writeWeights(tmpWeights))) {
+    llvm::sys::fs::remove(tmpWeights);
+    return failure();
+  }
+  auto cleanup = [&]() {
+    llvm::sys::fs::remove(tmpWeights);
+    return failure();
+  };
+  OwningOpRef<ModuleOp> llvmModule = l.build();
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module.getContext()->appendDialectRegistry(registry);
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> ir = translateModuleToLLVMIR(*llvmModule, llvmCtx, opts.name);
+  if (!ir) {
+    module.emitError() << "translation to LLVM IR failed";
+    return cleanup();
+  }
+  ir->setTargetTriple(triple);
+  ir->setDataLayout(tm->createDataLayout());
+
+  auto obj = openOutputFile(path(".o"), &err);
+  if (!obj) {
+    module.emitError() << err;
+    return cleanup();
+  }
+  llvm::legacy::PassManager pm;
+  if (tm->addPassesToEmitFile(pm, obj->os(), nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    module.emitError() << "the target cannot emit object files";
+    return cleanup();
+  }
+  pm.run(*ir);
+  auto hdr = openOutputFile(path(".h"), &err);
+  if (!hdr) {
+    module.emitError() << err;
+    return cleanup();
+  }
+  hdr->os() << headerText(opts);
+  if (std::error_code ec = llvm::sys::fs::rename(tmpWeights, weightsPath)) {
+    module.emitError() << "cannot write '" << weightsPath << "': " << ec.message();
+    return cleanup();
+  }
+  obj->keep();
+  hdr->keep();
+  return success();
+}

@@ -1,0 +1,415 @@
+//===- Runtime.cpp - model instances, weights, the C API ------------------===//
+//
+// phi_model_create runs the generated describe() (which declares inputs,
+// outputs and weights), maps the weights file and checks it against what the
+// object was compiled with. phi_model_forward fills the input slots
+// (input_ids, attention_mask, position_ids, past_key_values.* from the KV
+// cache), runs the generated step, copies the logits out and keeps the
+// present.* outputs as the next cache. A model compiled without a KV cache
+// (torch exports) recomputes the whole sequence each step.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Runtime.h"
+
+#include "phi/Runtime/WeightsFile.h"
+#include "phi/Runtime/phi.h"
+
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace phi::rt;
+
+int64_t phi::rt::dtypeSize(DType t) {
+  switch (t) {
+  case F32: case I32: return 4;
+  case I64: return 8;
+  case F16: return 2;
+  default: return 1;
+  }
+}
+
+const char *phi::rt::dtypeName(DType t) {
+  switch (t) {
+  case F32: return "f32";
+  case F16: return "f16";
+  case I64: return "i64";
+  case I32: return "i32";
+  case BOOL: return "bool";
+  case U8: return "u8";
+  case I8: return "i8";
+  }
+  return "?";
+}
+
+Tensor phi::rt::alloc(DType dt, std::vector<int64_t> shape) {
+  Tensor t;
+  t.dt = dt;
+  t.shape = std::move(shape);
+  t.storage = std::make_shared<std::vector<uint8_t>>(
+      std::max<int64_t>(t.numel() * dtypeSize(dt), 1));
+  t.data = t.storage->data();
+  return t;
+}
+
+Tensor phi::rt::contiguous(const Tensor &t) {
+  if (!t.capacity || t.capacity == t.shape[2])
+    return t;
+  Tensor r = alloc(t.dt, t.shape);
+  int64_t rows = t.shape[0] * t.shape[1], row = t.shape[2] * t.shape[3] * dtypeSize(t.dt);
+  for (int64_t i = 0; i < rows; ++i)
+    memcpy(r.data + i * row, t.data + i * t.capacity * t.shape[3] * dtypeSize(t.dt), row);
+  return r;
+}
+
+//===----------------------------------------------------------------------===//
+// Thread pool
+//===----------------------------------------------------------------------===//
+
+ThreadPool::ThreadPool(int threads) {
+  for (int i = 1; i < threads; ++i)
+    workers.emplace_back([this, i] {
+      uint64_t seen = 0;
+      for (;;) {
+        std::unique_lock<std::mutex> lock(mu);
+        wake.wait(lock, [&] { return stop || generation != seen; });
+        if (stop)
+          return;
+        seen = generation;
+        const auto *f = job;
+        int64_t n = jobN, chunk = jobChunk;
+        lock.unlock();
+        int64_t b = i * chunk, e = std::min(n, b + chunk);
+        if (b < e)
+          (*f)(b, e);
+        lock.lock();
+        if (--pending == 0)
+          done.notify_one();
+      }
+    });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stop = true;
+  }
+  wake.notify_all();
+  for (auto &t : workers)
+    t.join();
+}
+
+void ThreadPool::parallelFor(int64_t n, const std::function<void(int64_t, int64_t)> &f,
+                             int64_t minChunk) {
+  int threads = size();
+  if (threads == 1 || n < 2 * minChunk) {
+    if (n > 0)
+      f(0, n);
+    return;
+  }
+  int64_t chunk = (n + threads - 1) / threads;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    job = &f;
+    jobN = n;
+    jobChunk = chunk;
+    pending = (int)workers.size();
+    ++generation;
+  }
+  wake.notify_all();
+  f(0, std::min(n, chunk));
+  std::unique_lock<std::mutex> lock(mu);
+  done.wait(lock, [&] { return pending == 0; });
+}
+
+//===----------------------------------------------------------------------===//
+// What generated describe() calls
+//===----------------------------------------------------------------------===//
+
+extern "C" {
+
+void phi_rt_model(void *rtp, int64_t numSlots, int64_t contextLength, int64_t vocab,
+                  int64_t weightsSize, int64_t weightsHash) {
+  auto &c = *static_cast<Context *>(rtp);
+  c.numSlots = numSlots;
+  c.contextLength = contextLength;
+  c.vocab = vocab;
+  c.weightsSize = (uint64_t)weightsSize;
+  c.weightsHash = (uint64_t)weightsHash;
+}
+
+void phi_rt_input(void *rtp, int32_t slot, const char *name, int32_t rank,
+                  const int64_t *dims) {
+  static_cast<Context *>(rtp)->inputs.push_back(
+      {slot, name, std::vector<int64_t>(dims, dims + rank)});
+}
+
+void phi_rt_output(void *rtp, int32_t slot, const char *name) {
+  static_cast<Context *>(rtp)->outputs.push_back({slot, name});
+}
+
+void phi_rt_weight(void *rtp, int32_t slot, int64_t offset, int64_t nbytes, int32_t dtype,
+                   int32_t rank, const int64_t *dims) {
+  static_cast<Context *>(rtp)->weights.push_back(
+      {slot, offset, nbytes, (DType)dtype, std::vector<int64_t>(dims, dims + rank)});
+}
+
+} // extern "C"
+
+//===----------------------------------------------------------------------===//
+// The C API
+//===----------------------------------------------------------------------===//
+
+struct phi_model {
+  const phi_model_def *def = nullptr;
+  Context ctx;
+  void *map = nullptr;
+  size_t mapSize = 0;
+  std::vector<int64_t> tokens;      // the sequence so far
+  std::vector<Tensor> cache;        // present.* per past_key_values.* input
+  std::vector<int> cacheOf;         // input index -> cache index (-1: none)
+  std::vector<std::vector<int64_t>> cacheInit; // empty cache shapes
+  bool hasCache = false;
+  std::string error;
+};
+
+namespace {
+thread_local std::string createError;
+
+phi_status failWith(phi_model *m, phi_status s, const std::string &msg) {
+  (m ? m->error : createError) = msg;
+  return s;
+}
+} // namespace
+
+extern "C" {
+
+const char *phi_status_string(phi_status s) {
+  switch (s) {
+  case PHI_OK: return "ok";
+  case PHI_ERROR_INVALID_ARGUMENT: return "invalid argument";
+  case PHI_ERROR_WEIGHTS: return "weights file does not match the model";
+  case PHI_ERROR_CONTEXT_FULL: return "context length exceeded";
+  case PHI_ERROR_RUNTIME: return "runtime error";
+  }
+  return "unknown status";
+}
+
+const char *phi_model_last_error(const phi_model *m) {
+  return m ? m->error.c_str() : createError.c_str();
+}
+
+phi_status phi_model_create(const phi_model_def *def, const char *path,
+                            const phi_options *options, phi_model **out) {
+  if (!out)
+    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT, "phi_model_create: out is null");
+  *out = nullptr;
+  if (!def || !path)
+    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT,
+                    "phi_model_create: model definition or weights path is null");
+  if (def->abi_version != PHI_ABI_VERSION)
+    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT,
+                    "model '" + std::string(def->name ? def->name : "?") +
+                        "' was compiled for runtime ABI " +
+                        std::to_string(def->abi_version) + ", this runtime is " +
+                        std::to_string(PHI_ABI_VERSION));
+  auto m = std::make_unique<phi_model>();
+  m->def = def;
+  def->describe(&m->ctx);
+  Context &c = m->ctx;
+  auto bad = [&](const std::string &why) {
+    return failWith(nullptr, PHI_ERROR_WEIGHTS,
+                    "weights file '" + std::string(path) + "': " + why);
+  };
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return bad(std::string("cannot open: ") + strerror(errno));
+  struct stat st;
+  fstat(fd, &st);
+  size_t size = (size_t)st.st_size;
+  uint64_t want = sizeof(phi::weights::Header) + c.weightsSize;
+  if (size < sizeof(phi::weights::Header)) {
+    close(fd);
+    return bad("too short for a phi weights file (" + std::to_string(size) + " bytes)");
+  }
+  void *map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED)
+    return bad(std::string("cannot map: ") + strerror(errno));
+  m->map = map;
+  m->mapSize = size;
+  // Decode streams the whole file per token: huge pages cut TLB misses.
+  madvise(map, size, MADV_HUGEPAGE);
+  phi::weights::Header h;
+  memcpy(&h, map, sizeof h);
+  if (memcmp(h.magic, phi::weights::kMagic, 8) != 0) {
+    munmap(map, size);
+    return bad("not a phi weights file");
+  }
+  if (h.version != phi::weights::kVersion) {
+    munmap(map, size);
+    return bad("version " + std::to_string(h.version) + ", expected " +
+               std::to_string(phi::weights::kVersion));
+  }
+  if (h.payloadHash != c.weightsHash || h.payloadSize != c.weightsSize) {
+    munmap(map, size);
+    return bad("written by a different compile of the model (hash or size differs)");
+  }
+  if (size != want) {
+    munmap(map, size);
+    return bad("truncated or padded: " + std::to_string(size) + " bytes, expected " +
+               std::to_string(want));
+  }
+  c.slots.assign(c.numSlots, Tensor());
+  const uint8_t *payload = static_cast<const uint8_t *>(map) + sizeof h;
+  for (const Weight &w : c.weights) {
+    Tensor t;
+    t.dt = w.dt;
+    t.shape = w.shape;
+    t.data = const_cast<uint8_t *>(payload + w.offset);
+    c.slots[w.slot] = t;
+  }
+  int threads = options && options->num_threads > 0
+                    ? options->num_threads
+                    : (int)std::max(1u, std::thread::hardware_concurrency());
+  c.pool = std::make_unique<ThreadPool>(threads);
+  for (const Input &in : c.inputs) {
+    int idx = -1;
+    if (in.name.rfind("past_key_values.", 0) == 0) {
+      std::string present = "present." + in.name.substr(strlen("past_key_values."));
+      bool found = false;
+      for (const Output &o : c.outputs)
+        found |= o.name == present;
+      if (!found)
+        return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT,
+                        "input '" + in.name + "' has no '" + present + "' output");
+      // An empty cache [1, kv_heads, 0, head_dim] to start with.
+      if (in.shape.size() != 4 || in.shape[1] < 1 || in.shape[3] < 1)
+        return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT,
+                        "input '" + in.name + "' is not a [B, kv_heads, S, head_dim] cache");
+      idx = (int)m->cache.size();
+      m->cache.push_back(alloc(F32, {1, in.shape[1], 0, in.shape[3]}));
+      m->cacheInit.push_back(m->cache.back().shape);
+      m->hasCache = true;
+    }
+    m->cacheOf.push_back(idx);
+  }
+  *out = m.release();
+  return PHI_OK;
+}
+
+void phi_model_destroy(phi_model *m) {
+  if (!m)
+    return;
+  if (m->map)
+    munmap(m->map, m->mapSize);
+  delete m;
+}
+
+phi_status phi_model_reset(phi_model *m) {
+  if (!m)
+    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT, "phi_model_reset: model is null");
+  m->tokens.clear();
+  for (size_t i = 0; i < m->cache.size(); ++i)
+    m->cache[i] = alloc(F32, m->cacheInit[i]);
+  return PHI_OK;
+}
+
+int64_t phi_model_vocab_size(const phi_model *m) { return m ? m->ctx.vocab : 0; }
+int64_t phi_model_context_length(const phi_model *m) { return m ? m->ctx.contextLength : 0; }
+int64_t phi_model_sequence_length(const phi_model *m) {
+  return m ? (int64_t)m->tokens.size() : 0;
+}
+
+phi_status phi_model_forward(phi_model *m, const int64_t *tokens, size_t n, float *logits,
+                             size_t logitsLen) {
+  if (!m)
+    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT, "phi_model_forward: model is null");
+  if (!tokens || n == 0)
+    return failWith(m, PHI_ERROR_INVALID_ARGUMENT,
+                    "phi_model_forward: no tokens (null pointer or n = 0)");
+  Context &c = m->ctx;
+  for (size_t i = 0; i < n; ++i)
+    if (tokens[i] < 0 || tokens[i] >= c.vocab)
+      return failWith(m, PHI_ERROR_INVALID_ARGUMENT,
+                      "token id " + std::to_string(tokens[i]) + " at position " +
+                          std::to_string(i) + " is out of range [0, " +
+                          std::to_string(c.vocab) + ")");
+  int64_t past = (int64_t)m->tokens.size(), total = past + (int64_t)n;
+  if (total > c.contextLength)
+    return failWith(m, PHI_ERROR_CONTEXT_FULL,
+                    "sequence of " + std::to_string(total) +
+                        " tokens exceeds the context length " +
+                        std::to_string(c.contextLength));
+  if (logits && logitsLen < n * (size_t)c.vocab)
+    return failWith(m, PHI_ERROR_INVALID_ARGUMENT,
+                    "logits buffer holds " + std::to_string(logitsLen) + " floats, " +
+                        std::to_string(n * c.vocab) + " needed");
+  // Without a KV cache the step sees the whole sequence.
+  std::vector<int64_t> ids(tokens, tokens + n);
+  int64_t start = past;
+  if (!m->hasCache) {
+    ids.insert(ids.begin(), m->tokens.begin(), m->tokens.end());
+    start = 0;
+  }
+  int64_t s = (int64_t)ids.size();
+  std::vector<Tensor> keep; // slots reset after the step
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    const Input &in = c.inputs[i];
+    Tensor t;
+    if (in.name == "input_ids") {
+      t = alloc(I64, {1, s});
+      memcpy(t.data, ids.data(), s * 8);
+    } else if (in.name == "attention_mask") {
+      t = alloc(I64, {1, start + s});
+      for (int64_t j = 0; j < start + s; ++j)
+        t.as<int64_t>()[j] = 1;
+    } else if (in.name == "position_ids") {
+      t = alloc(I64, {1, s});
+      for (int64_t j = 0; j < s; ++j)
+        t.as<int64_t>()[j] = start + j;
+    } else if (m->cacheOf[i] >= 0) {
+      t = std::move(m->cache[m->cacheOf[i]]);
+    } else {
+      return failWith(m, PHI_ERROR_RUNTIME, "the model has an input '" + in.name +
+                                                "' the runtime cannot provide");
+    }
+    c.slots[in.slot] = std::move(t);
+  }
+  c.error.clear();
+  m->def->run(&c);
+  if (c.failed()) {
+    std::string e = c.error;
+    c.error.clear();
+    // The cache was handed to this step: the sequence starts over.
+    phi_model_reset(m);
+    for (Tensor &t : c.slots)
+      if (t.storage)
+        t = Tensor();
+    return failWith(m, PHI_ERROR_RUNTIME, e);
+  }
+  for (const Output &o : c.outputs) {
+    Tensor &t = c.slots[o.slot];
+    if (o.name == "logits") {
+      if (t.dt != F32 || t.numel() != s * c.vocab)
+        return failWith(m, PHI_ERROR_RUNTIME, "logits have an unexpected shape");
+      if (logits)
+        memcpy(logits, t.as<float>() + (s - (int64_t)n) * c.vocab, n * c.vocab * 4);
+    } else if (o.name.rfind("present.", 0) == 0) {
+      std::string past = "past_key_values." + o.name.substr(strlen("present."));
+      for (size_t i = 0; i < c.inputs.size(); ++i)
+        if (c.inputs[i].name == past && m->cacheOf[i] >= 0)
+          m->cache[m->cacheOf[i]] = t;
+    }
+  }
+  for (Tensor &t : c.slots)
+    if (t.storage)
+      t = Tensor(); // weights (no storage) stay
+  m->tokens.insert(m->tokens.end(), tokens, tokens + n);
+  return PHI_OK;
+}
+
+} // extern "C"
