@@ -93,10 +93,13 @@ void store(Tensor &t, int64_t i, double v) {
   }
 }
 
+/// Integer values exactly (INT64_MAX ends of slices do not survive double).
 std::vector<int64_t> valuesOf(const Tensor &t) {
   std::vector<int64_t> v(t.numel());
   for (int64_t i = 0; i < t.numel(); ++i)
-    v[i] = (int64_t)load(t, i);
+    v[i] = t.dt == I64 ? t.as<int64_t>()[i]
+           : t.dt == I32 ? t.as<int32_t>()[i]
+                         : (int64_t)load(t, i);
   return v;
 }
 
@@ -1004,8 +1007,9 @@ void phi_rt_attention(void *rtp, const int32_t *s, const int64_t *ia, const floa
   IN(5);
   int64_t H = ia[0], Hkv = ia[1], B = in3.shape[0], S = in3.shape[2], D = in3.shape[3];
   if (in4.shape != std::vector<int64_t>{B, Hkv, S, D} || in5.shape != in4.shape)
-    return c.fail("attention: k/v " + shapeStr(in4.shape) + " do not match q " +
-                  shapeStr(in3.shape));
+    return c.fail("attention: k " + shapeStr(in4.shape) + " and v " + shapeStr(in5.shape) +
+                  " do not match q " + shapeStr(in3.shape) + " with " +
+                  std::to_string(Hkv) + " kv heads");
   int64_t P = 0;
   auto present = [&](int32_t pastSlot, const Tensor &nw) -> Tensor {
     if (pastSlot < 0)
