@@ -297,6 +297,7 @@ phi_status phi_model_create(const phi_model_def *def, const char *path,
     }
     m->cacheOf.push_back(idx);
   }
+  createError.clear();
   *out = m.release();
   return PHI_OK;
 }
@@ -313,6 +314,7 @@ phi_status phi_model_reset(phi_model *m) {
   if (!m)
     return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT, "phi_model_reset: model is null");
   m->tokens.clear();
+  m->error.clear();
   for (size_t i = 0; i < m->cache.size(); ++i)
     m->cache[i] = alloc(F32, m->cacheInit[i]);
   return PHI_OK;
@@ -409,6 +411,7 @@ phi_status phi_model_forward(phi_model *m, const int64_t *tokens, size_t n, floa
     if (t.storage)
       t = Tensor(); // weights (no storage) stay
   m->tokens.insert(m->tokens.end(), tokens, tokens + n);
+  m->error.clear();
   return PHI_OK;
 }
 

@@ -17,6 +17,8 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%fixtures", os.path.join(config.phi_src_root, "test", "fixtures")))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%phi_src", config.phi_src_root))
+config.substitutions.append(("%cc", config.c_compiler))
+config.substitutions.append(("%phi_runtime", config.phi_runtime_lib))
 
 llvm_config.use_default_substitutions()
 # FileCheck, not, count and split-file live in /usr/lib/llvm-22/bin, not on PATH.
@@ -24,7 +26,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.phi_tools_dir, append_path=True)
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 
-tools = ["phi-opt", "phi-translate", "phi-compile"]
+tools = ["phi-opt", "phi-translate", "phi-compile", "phi-run"]
 llvm_config.add_tool_substitutions(
     [t for t in tools if os.path.exists(os.path.join(config.phi_tools_dir, t))],
     [config.phi_tools_dir])

@@ -2,9 +2,9 @@
 //
 // Written by phi-compile --target=cpu, mmap'd by the runtime:
 //   [header: 64 bytes][tensor bytes, each at a 64-byte aligned offset]
-// The compiled object records the payload size and its FNV-1a hash, so a
-// weights file from another compile (or a truncated one) is refused at
-// create time rather than read as garbage.
+// The compiled object records the payload size and a FNV-1a hash of its own
+// program and the payload, so a weights file from another compile (or a
+// truncated one) is refused at create time rather than read as garbage.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PHI_RUNTIME_WEIGHTSFILE_H
@@ -23,7 +23,7 @@ struct Header {
   uint32_t version;
   uint32_t reserved;
   uint64_t payloadSize; // bytes after the header
-  uint64_t payloadHash; // FNV-1a 64 of those bytes
+  uint64_t payloadHash; // FNV-1a 64 of the compiled program, then those bytes
   uint64_t tensorCount;
   uint8_t pad[24];
 };

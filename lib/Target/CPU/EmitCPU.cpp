@@ -492,7 +492,15 @@ LogicalResult Lowering::writeWeights(llvm::StringRef path) {
   // The header is written last; reserve it.
   std::vector<char> zeros(::phi::weights::kAlign, 0);
   os.write(zeros.data(), sizeof h);
+  // The hash covers the program too (kernels, slots, attributes): two
+  // models with equal weights but different code do not share weights files.
   uint64_t hsh = ::phi::weights::kFnvBasis;
+  for (const Call &c : calls) {
+    hsh = ::phi::weights::fnv1a(hsh, c.kernel.data(), c.kernel.size());
+    hsh = ::phi::weights::fnv1a(hsh, c.slots.data(), c.slots.size() * 4);
+    hsh = ::phi::weights::fnv1a(hsh, c.ints.data(), c.ints.size() * 8);
+    hsh = ::phi::weights::fnv1a(hsh, c.floats.data(), c.floats.size() * 4);
+  }
   int64_t at = 0;
   for (WeightSlot &w : weights) {
     int64_t pad = w.offset - at;
