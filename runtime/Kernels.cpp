@@ -116,30 +116,6 @@ const Tensor &contiguousRef(Context &c, int32_t slot) {
   return t;
 }
 
-float halfToFloat(uint16_t h) {
-  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, man = h & 0x3ff, f;
-  if (exp == 0) {
-    if (man == 0) {
-      f = sign << 31;
-    } else {
-      exp = 127 - 15 + 1;
-      while (!(man & 0x400)) {
-        man <<= 1;
-        --exp;
-      }
-      man &= 0x3ff;
-      f = (sign << 31) | (exp << 23) | (man << 13);
-    }
-  } else if (exp == 31) {
-    f = (sign << 31) | 0x7f800000 | (man << 13);
-  } else {
-    f = (sign << 31) | ((exp - 15 + 127) << 23) | (man << 13);
-  }
-  float r;
-  memcpy(&r, &f, 4);
-  return r;
-}
-
 /// Float view of a weight or activation (f16 scales and the like).
 std::vector<float> floats(const Tensor &t) {
   std::vector<float> v(t.numel());
@@ -883,63 +859,6 @@ void phi_rt_matmul(void *rtp, const int32_t *s, const int64_t *, const float *) 
         O[i * n + j] = acc;
       }
   }
-  c.at(s[0]) = std::move(out);
-}
-
-/// slots: [out, a, b, scales, zero_points | -1]; ia: [bits, block, K, N]
-/// Dequantizes one row of codes at a time into registers' worth of floats;
-/// the float weight matrix never exists.
-void phi_rt_matmul_nbits(void *rtp, const int32_t *s, const int64_t *ia, const float *) {
-  RT;
-  IN(1);
-  const Tensor &b = c.at(s[2]);
-  int64_t bits = ia[0], bs = ia[1], k = ia[2], n = ia[3];
-  if (in1.shape.back() != k)
-    return c.fail("matmul_nbits: input " + shapeStr(in1.shape) + " has K != " +
-                  std::to_string(k));
-  int64_t blocks = (k + bs - 1) / bs, blob = bs * bits / 8, m = in1.numel() / k;
-  std::vector<float> sc = floats(c.at(s[3]));
-  const uint8_t *zp = s[4] >= 0 ? c.at(s[4]).as<uint8_t>() : nullptr;
-  int64_t zpRow = (blocks * bits + 7) / 8;
-  std::vector<int64_t> shape = in1.shape;
-  shape.back() = n;
-  Tensor out = alloc(F32, shape);
-  const float *a = in1.as<float>();
-  float *o = out.as<float>();
-  const uint8_t *codes = b.as<uint8_t>();
-  int mid = 1 << (bits - 1);
-  c.pool->parallelFor(n, [&](int64_t jb, int64_t je) {
-    std::vector<float> acc(m);
-    std::vector<float> w(bs);
-    for (int64_t j = jb; j < je; ++j) {
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      for (int64_t blk = 0; blk < blocks; ++blk) {
-        const uint8_t *q = codes + (j * blocks + blk) * blob;
-        float scale = sc[j * blocks + blk];
-        int z = mid;
-        if (zp) {
-          uint8_t byte = zp[j * zpRow + blk * bits / 8];
-          z = bits == 8 ? byte : (blk % 2 ? byte >> 4 : byte & 0xF);
-        }
-        int64_t len = std::min(bs, k - blk * bs);
-        if (bits == 4)
-          for (int64_t t = 0; t < len; ++t)
-            w[t] = (float)(((t & 1) ? q[t >> 1] >> 4 : q[t >> 1] & 0xF) - z) * scale;
-        else
-          for (int64_t t = 0; t < len; ++t)
-            w[t] = (float)((int)q[t] - z) * scale;
-        for (int64_t i = 0; i < m; ++i) {
-          const float *ar = a + i * k + blk * bs;
-          float sum = 0;
-          for (int64_t t = 0; t < len; ++t)
-            sum += ar[t] * w[t];
-          acc[i] += sum;
-        }
-      }
-      for (int64_t i = 0; i < m; ++i)
-        o[i * n + j] = acc[i];
-    }
-  }, 4);
   c.at(s[0]) = std::move(out);
 }
 

@@ -45,6 +45,30 @@ const char *phi::rt::dtypeName(DType t) {
   return "?";
 }
 
+float phi::rt::halfToFloat(uint16_t h) {
+  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, man = h & 0x3ff, f;
+  if (exp == 0) {
+    if (man == 0) {
+      f = sign << 31;
+    } else {
+      exp = 127 - 15 + 1;
+      while (!(man & 0x400)) {
+        man <<= 1;
+        --exp;
+      }
+      man &= 0x3ff;
+      f = (sign << 31) | (exp << 23) | (man << 13);
+    }
+  } else if (exp == 31) {
+    f = (sign << 31) | 0x7f800000 | (man << 13);
+  } else {
+    f = (sign << 31) | ((exp - 15 + 127) << 23) | (man << 13);
+  }
+  float r;
+  memcpy(&r, &f, 4);
+  return r;
+}
+
 Tensor phi::rt::alloc(DType dt, std::vector<int64_t> shape) {
   Tensor t;
   t.dt = dt;

@@ -45,6 +45,7 @@ struct Tensor {
 };
 
 Tensor alloc(DType dt, std::vector<int64_t> shape);
+float halfToFloat(uint16_t h);
 
 /// A fixed team of worker threads for data-parallel loops.
 class ThreadPool {

@@ -4,9 +4,11 @@
 #    relative of onnxruntime running the source model, on the short prompt
 #    and on the long one (beyond LongRoPE's original max positions), and 22
 #    greedy tokens identical to onnxruntime's (crossing the switch);
-#  - int4 of the onnxruntime-genai int4 graph: within 1e-4 of onnxruntime
-#    running that graph at accuracy level 0 (its MatMulNBits computing in
-#    fp32, as phi's kernel does), identical greedy tokens;
+#  - int4 of the onnxruntime-genai int4 graph: at --accuracy-level=0 within
+#    1e-4 of onnxruntime running that graph at accuracy level 0 (both
+#    computing in fp32), identical greedy tokens; at the graph's own level 4
+#    (int8 activations on both sides) within 5e-3 (measured 5e-7 short, 1.4e-3
+#    long, where one activation rounds the other way);
 #  - int8 / int4 of fp32 graphs: within 1e-4 of onnxruntime running phi's
 #    ONNX artifact of the same quantization, and within the quality bounds
 #    of the fp32 source (max-abs 0.3 / 3.0; measured at most 0.12 / 2.83, on
@@ -113,11 +115,15 @@ for n in m.graph.node:
 acc0 = os.path.join(tmp, "genai-int4-acc0.onnx")
 onnx.save(m, acc0, save_as_external_data=True, location="genai-int4-acc0.onnx.data")
 sess = oc.session(acc0)
-out = compile_cpu(src, os.path.join(tmp, "genai_int4"))
+out = compile_cpu(src, os.path.join(tmp, "genai_int4"), "--accuracy-level=0")
 compare(fx, "int4", out, sess)
 toks, _ = phi_run(out, PROMPT, 22)
 want = oc.greedy(sess, PROMPT, 22)
 check("%s int4 greedy %s != %s" % (fx, toks, want), toks == want)
+# By default the graph's accuracy level 4 carries over: int8 activations in
+# phi's kernel and in onnxruntime's, each with its own rounding.
+out = compile_cpu(src, os.path.join(tmp, "genai_int4_acc4"))
+compare(fx, "int4-acc4", out, oc.session(src), tol=5e-3)
 print("%s: int4 %s" % (fx, "ok" if not [f for f in failures if f.startswith(fx)] else "FAILED"))
 
 for f in failures:

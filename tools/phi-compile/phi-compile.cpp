@@ -64,9 +64,10 @@ static cl::opt<int64_t> contextLength(
     cl::init(0), cl::cat(cat));
 static cl::opt<int64_t> accuracyLevel(
     "accuracy-level",
-    cl::desc("MatMulNBits accuracy_level: 0 computes in fp32, 4 quantizes "
-             "activations to int8 (faster on CPU; what the genai builder "
-             "writes); -1 keeps an imported graph's"),
+    cl::desc("Quantized matmuls (onnx: MatMulNBits accuracy_level; cpu: the "
+             "kernel): 0 computes in fp32, 4 quantizes activations to int8 "
+             "(faster on CPU; what the genai builder writes); -1 keeps an "
+             "imported graph's, else 0"),
     cl::init(-1), cl::cat(cat));
 static cl::opt<std::string> emit("emit",
                                  cl::desc("What to write: artifacts (default) | "
@@ -230,6 +231,7 @@ int main(int argc, char **argv) {
     co.cpu = cpu;
     co.features = features;
     co.contextLength = contextLength;
+    co.accuracyLevel = accuracyLevel;
     if (emit == "llvm") {
       OwningOpRef<ModuleOp> m = phi::buildCPUModule(*module, co);
       if (!m)

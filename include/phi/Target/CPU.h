@@ -33,6 +33,10 @@ struct CPUTargetOptions {
   /// Context length the runtime enforces (0: the module's
   /// phi.context_length, else 4096).
   int64_t contextLength = 0;
+  /// Quantized matmuls: 4 quantizes activations to int8 per 32 elements and
+  /// uses int8 dot products (fast); 0 computes in f32 (exact to the dequantized
+  /// weights); -1 keeps an imported MatMulNBits' accuracy_level, else 0.
+  int64_t accuracyLevel = -1;
 };
 
 /// The LLVM-dialect module of the step (no weights are evaluated): what

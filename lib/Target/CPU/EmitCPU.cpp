@@ -436,8 +436,14 @@ LogicalResult Lowering::lowerOp(Operation *op) {
                                    << "-bit weights are not supported on the CPU "
                                       "target (4 and 8 are)";
             c.kernel = "matmul_nbits";
+            // Accuracy level (onnxruntime's meaning): 4 computes with int8
+            // activations, anything else in f32.
+            int64_t acc = opts.accuracyLevel;
+            if (acc < 0)
+              if (auto a = o->getAttrOfType<IntegerAttr>("onnx.accuracy_level"))
+                acc = a.getInt();
             c.ints.append({(int64_t)o.getBits(), (int64_t)o.getBlockSize(),
-                           (int64_t)o.getK(), (int64_t)o.getN()});
+                           (int64_t)o.getK(), (int64_t)o.getN(), acc == 4 ? 4 : 0});
             outs();
             return ins({o.getInput(), o.getB(), o.getScales(), o.getZeroPoints()});
           })
