@@ -198,6 +198,10 @@ struct phi_model {
   std::vector<std::vector<int64_t>> cacheInit; // empty cache shapes
   bool hasCache = false;
   std::string error;
+  ~phi_model() {
+    if (map)
+      munmap(map, mapSize);
+  }
 };
 
 namespace {
@@ -226,69 +230,48 @@ const char *phi_model_last_error(const phi_model *m) {
   return m ? m->error.c_str() : createError.c_str();
 }
 
-phi_status phi_model_create(const phi_model_def *def, const char *path,
-                            const phi_options *options, phi_model **out) {
-  if (!out)
-    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT, "phi_model_create: out is null");
-  *out = nullptr;
-  if (!def || !path)
-    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT,
-                    "phi_model_create: model definition or weights path is null");
+} // extern "C"
+
+namespace {
+/// Checks `def` before anything is mapped.
+phi_status checkDef(const phi_model_def *def) {
   if (def->abi_version != PHI_ABI_VERSION)
     return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT,
                     "model '" + std::string(def->name ? def->name : "?") +
                         "' was compiled for runtime ABI " +
                         std::to_string(def->abi_version) + ", this runtime is " +
                         std::to_string(PHI_ABI_VERSION));
-  auto m = std::make_unique<phi_model>();
-  m->def = def;
-  def->describe(&m->ctx);
+  return PHI_OK;
+}
+
+/// The shared half of both create calls: `m` has its describe()d context and
+/// its weights bytes (`base`, `size`, from a file or embedded); check them
+/// against the compiled program and set up slots, threads and the KV cache.
+/// `what` names the weights in messages.
+phi_status finishCreate(std::unique_ptr<phi_model> m, const uint8_t *base, size_t size,
+                        const std::string &what, const phi_options *options,
+                        phi_model **out) {
   Context &c = m->ctx;
   auto bad = [&](const std::string &why) {
-    return failWith(nullptr, PHI_ERROR_WEIGHTS,
-                    "weights file '" + std::string(path) + "': " + why);
+    return failWith(nullptr, PHI_ERROR_WEIGHTS, what + ": " + why);
   };
-  int fd = open(path, O_RDONLY);
-  if (fd < 0)
-    return bad(std::string("cannot open: ") + strerror(errno));
-  struct stat st;
-  fstat(fd, &st);
-  size_t size = (size_t)st.st_size;
   uint64_t want = sizeof(phi::weights::Header) + c.weightsSize;
-  if (size < sizeof(phi::weights::Header)) {
-    close(fd);
+  if (size < sizeof(phi::weights::Header))
     return bad("too short for a phi weights file (" + std::to_string(size) + " bytes)");
-  }
-  void *map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd);
-  if (map == MAP_FAILED)
-    return bad(std::string("cannot map: ") + strerror(errno));
-  m->map = map;
-  m->mapSize = size;
-  // Decode streams the whole file per token: huge pages cut TLB misses.
-  madvise(map, size, MADV_HUGEPAGE);
   phi::weights::Header h;
-  memcpy(&h, map, sizeof h);
-  if (memcmp(h.magic, phi::weights::kMagic, 8) != 0) {
-    munmap(map, size);
+  memcpy(&h, base, sizeof h);
+  if (memcmp(h.magic, phi::weights::kMagic, 8) != 0)
     return bad("not a phi weights file");
-  }
-  if (h.version != phi::weights::kVersion) {
-    munmap(map, size);
+  if (h.version != phi::weights::kVersion)
     return bad("version " + std::to_string(h.version) + ", expected " +
                std::to_string(phi::weights::kVersion));
-  }
-  if (h.payloadHash != c.weightsHash || h.payloadSize != c.weightsSize) {
-    munmap(map, size);
+  if (h.payloadHash != c.weightsHash || h.payloadSize != c.weightsSize)
     return bad("written by a different compile of the model (hash or size differs)");
-  }
-  if (size != want) {
-    munmap(map, size);
+  if (size != want)
     return bad("truncated or padded: " + std::to_string(size) + " bytes, expected " +
                std::to_string(want));
-  }
   c.slots.assign(c.numSlots, Tensor());
-  const uint8_t *payload = static_cast<const uint8_t *>(map) + sizeof h;
+  const uint8_t *payload = base + sizeof h;
   for (const Weight &w : c.weights) {
     Tensor t;
     t.dt = w.dt;
@@ -325,12 +308,72 @@ phi_status phi_model_create(const phi_model_def *def, const char *path,
   *out = m.release();
   return PHI_OK;
 }
+} // namespace
+
+extern "C" {
+
+phi_status phi_model_create(const phi_model_def *def, const char *path,
+                            const phi_options *options, phi_model **out) {
+  if (!out)
+    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT, "phi_model_create: out is null");
+  *out = nullptr;
+  if (!def || !path)
+    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT,
+                    "phi_model_create: model definition or weights path is null");
+  if (phi_status s = checkDef(def))
+    return s;
+  auto m = std::make_unique<phi_model>();
+  m->def = def;
+  def->describe(&m->ctx);
+  std::string what = "weights file '" + std::string(path) + "'";
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return failWith(nullptr, PHI_ERROR_WEIGHTS,
+                    what + ": cannot open: " + strerror(errno));
+  struct stat st;
+  fstat(fd, &st);
+  size_t size = (size_t)st.st_size;
+  void *map = size ? mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
+  close(fd);
+  if (map == MAP_FAILED)
+    return failWith(nullptr, PHI_ERROR_WEIGHTS,
+                    what + ": cannot map: " + strerror(errno));
+  m->map = map; // unmapped by ~phi_model, also when a check below fails
+  m->mapSize = size;
+  // Decode streams the whole file per token: huge pages cut TLB misses.
+  if (map)
+    madvise(map, size, MADV_HUGEPAGE);
+  return finishCreate(std::move(m), static_cast<const uint8_t *>(map), size, what, options,
+                      out);
+}
+
+phi_status phi_model_create_from_memory(const phi_model_def *def, const void *data,
+                                        size_t size, const phi_options *options,
+                                        phi_model **out) {
+  if (!out)
+    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT,
+                    "phi_model_create_from_memory: out is null");
+  *out = nullptr;
+  if (!def || !data)
+    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT,
+                    "phi_model_create_from_memory: model definition or data is null");
+  if ((uintptr_t)data % phi::weights::kAlign != 0)
+    return failWith(nullptr, PHI_ERROR_INVALID_ARGUMENT,
+                    "phi_model_create_from_memory: data is not " +
+                        std::to_string(phi::weights::kAlign) + "-byte aligned");
+  if (phi_status s = checkDef(def))
+    return s;
+  auto m = std::make_unique<phi_model>();
+  m->def = def;
+  def->describe(&m->ctx);
+  return finishCreate(std::move(m), static_cast<const uint8_t *>(data), size,
+                      "weights of model '" + std::string(def->name ? def->name : "?") + "'",
+                      options, out);
+}
 
 void phi_model_destroy(phi_model *m) {
   if (!m)
     return;
-  if (m->map)
-    munmap(m->map, m->mapSize);
   delete m;
 }
 

@@ -54,6 +54,13 @@ typedef struct phi_model phi_model;
 /** Maps `weights_path` and checks it against the compiled model. */
 phi_status phi_model_create(const phi_model_def *def, const char *weights_path,
                             const phi_options *options, phi_model **out);
+/** The same over weights already in memory: `data` points at the whole
+ *  weights file (64-byte aligned) and must outlive the model. Models compiled
+ *  with `phi-compile --embed-weights` carry them in the object and define
+ *  `<name>_create()` in their header, which calls this. */
+phi_status phi_model_create_from_memory(const phi_model_def *def, const void *data,
+                                        size_t size, const phi_options *options,
+                                        phi_model **out);
 /** Appends `n` tokens to the sequence and computes them (prefill when the
  *  sequence is empty, decode with n = 1). With `logits`, writes
  *  n * vocab_size floats (position-major); `logits_len` is its capacity. */

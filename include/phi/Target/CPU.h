@@ -37,13 +37,17 @@ struct CPUTargetOptions {
   /// uses int8 dot products (fast); 0 computes in f32 (exact to the dequantized
   /// weights); -1 keeps an imported MatMulNBits' accuracy_level, else 0.
   int64_t accuracyLevel = -1;
+  /// Put the weights inside the object (`.incbin`, ELF targets) instead of a
+  /// separate <name>.weights file; the header then defines <name>_create().
+  bool embedWeights = false;
 };
 
 /// The LLVM-dialect module of the step (no weights are evaluated): what
 /// `phi-compile --emit=llvm` prints.
 OwningOpRef<ModuleOp> buildCPUModule(ModuleOp module, const CPUTargetOptions &options);
 
-/// Writes <dir>/<name>.o, .h and .weights; nothing is left behind on failure.
+/// Writes <dir>/<name>.o, .h and .weights (no .weights when embedding);
+/// nothing is left behind on failure.
 LogicalResult emitCPUArtifacts(ModuleOp module, llvm::StringRef dir,
                                const CPUTargetOptions &options);
 

@@ -21,6 +21,30 @@ int main(int argc, char **argv) {
   old.abi_version = 99;
   report("abi", phi_model_create(&old, argv[1], NULL, &m), NULL);
 
+  /* Weights in memory (what --embed-weights uses): read argv[1] into an
+   * aligned buffer. */
+  FILE *f = fopen(argv[1], "rb");
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *buf = aligned_alloc(64, (size_t)size + 128);
+  if (fread(buf, 1, (size_t)size, f) != (size_t)size)
+    return 1;
+  fclose(f);
+  report("memory null data", phi_model_create_from_memory(&model_def, NULL, 0, NULL, &m), NULL);
+  report("memory misaligned", phi_model_create_from_memory(&model_def, buf + 1, (size_t)size, NULL, &m), NULL);
+  report("memory short", phi_model_create_from_memory(&model_def, buf, (size_t)size - 64, NULL, &m), NULL);
+  phi_status ms = phi_model_create_from_memory(&model_def, buf, (size_t)size, NULL, &m);
+  report("memory good", ms, NULL);
+  if (ms == PHI_OK) {
+    int64_t ids[3] = {5, 17, 33};
+    float *lg = malloc(sizeof(float) * 3 * phi_model_vocab_size(m));
+    report("memory forward", phi_model_forward(m, ids, 3, lg, 3 * phi_model_vocab_size(m)), m);
+    free(lg);
+    phi_model_destroy(m);
+  }
+  free(buf);
+
   phi_status s = phi_model_create(&model_def, argv[1], NULL, &m);
   report("good", s, NULL);
   if (s != PHI_OK)
