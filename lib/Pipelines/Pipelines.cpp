@@ -6,6 +6,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <cstring>
+
 using namespace mlir;
 
 void mlir::phi::buildPhiRaisePipeline(OpPassManager &pm) {
@@ -41,6 +43,19 @@ mlir::LogicalResult mlir::phi::buildPhiCompilePipeline(OpPassManager &pm,
     return failure();
   }
   buildPhiRaisePipeline(pm);
+  if (!o.extraPasses.empty()) {
+    std::string msg;
+    llvm::raw_string_ostream os(msg);
+    if (failed(parsePassPipeline(o.extraPasses, pm, os))) {
+      // The parser's first line says what is wrong; the rest draws a caret.
+      llvm::StringRef why = llvm::StringRef(msg).trim().split('\n').first;
+      why = why.substr(why.find("error: ") == llvm::StringRef::npos
+                           ? 0
+                           : why.find("error: ") + strlen("error: "));
+      error = "extra-passes '" + o.extraPasses.getValue() + "': " + why.str();
+      return failure();
+    }
+  }
   if (q == "int4") {
     PhiQuantizeInt4PassOptions qo;
     qo.groupSize = o.groupSize < 0 ? 32 : int64_t(o.groupSize);

@@ -20,6 +20,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "mlir/Tools/Plugins/PassPlugin.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -86,6 +87,24 @@ static cl::opt<std::string> cpu("cpu", cl::desc("cpu: target CPU (default generi
 static cl::opt<std::string> features("features",
                                      cl::desc("cpu: target features, e.g. +avx2,+fma"),
                                      cl::init(""), cl::cat(cat));
+static cl::opt<bool> embedWeights(
+    "embed-weights",
+    cl::desc("cpu: put the weights inside <name>.o (ELF targets) instead of "
+             "<name>.weights; the header defines <name>_create()"),
+    cl::init(false), cl::cat(cat));
+static cl::list<std::string> passPlugins(
+    "load-pass-plugin", cl::desc("Load passes from a plugin library (repeatable)"),
+    cl::value_desc("lib.so"), cl::cat(cat));
+static cl::opt<std::string> extraPasses(
+    "extra-passes",
+    cl::desc("Pass pipeline run after raising, before quantization, e.g. "
+             "'func.func(my-pass)' (passes of --load-pass-plugin libraries)"),
+    cl::init(""), cl::cat(cat));
+static cl::opt<std::string> depfile(
+    "depfile",
+    cl::desc("Also write a Makefile-style depfile naming every file the compile "
+             "read (model, external data, configs), for build systems"),
+    cl::value_desc("file"), cl::init(""), cl::cat(cat));
 static cl::opt<bool> verbose("v", cl::desc("Print each stage and its time"),
                              cl::init(false), cl::cat(cat));
 
@@ -123,6 +142,28 @@ LogicalResult writeAtomically(llvm::StringRef path, llvm::StringRef text) {
   out->keep();
   return success();
 }
+/// Writes `depfile`: `first-output: input...`, paths absolute, spaces escaped.
+LogicalResult writeDepfile(llvm::StringRef firstOutput,
+                           const std::vector<std::string> &inputs) {
+  auto absolute = [](llvm::StringRef p) {
+    llvm::SmallString<256> a(p);
+    llvm::sys::fs::make_absolute(a);
+    llvm::sys::path::remove_dots(a, /*remove_dot_dot=*/true);
+    std::string out;
+    for (char ch : a) {
+      if (ch == ' ' || ch == '#' || ch == '\\')
+        out += '\\';
+      else if (ch == '$')
+        out += '$';
+      out += ch;
+    }
+    return out;
+  };
+  std::string text = absolute(firstOutput) + ":";
+  for (const std::string &in : inputs)
+    text += " \\\n  " + absolute(in);
+  return writeAtomically(depfile, text + "\n");
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -134,12 +175,23 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(cat);
   cl::ParseCommandLineOptions(
       argc, argv,
-      "phi-compile: Phi-3.5 ONNX model -> quantized ONNX model (more targets "
-      "to come)\n\n  phi-compile model.onnx --quant=int4 --target=onnx -o out/\n\n"
-      "Writes out/model.onnx, out/model.onnx.data and, for models with a KV\n"
-      "cache, out/genai_config.json. `phi-opt --phi-compile=\"quant=int4 ...\"`\n"
+      "phi-compile: Phi-3.5 ONNX model -> quantized ONNX model or CPU library\n\n"
+      "  phi-compile model.onnx --quant=int4 --target=onnx -o out/\n"
+      "  phi-compile model.onnx --quant=int4 --target=cpu -o out/\n\n"
+      "onnx writes out/model.onnx, out/model.onnx.data and, for models with a KV\n"
+      "cache, out/genai_config.json; cpu writes out/<name>.o, .h and .weights.\n"
+      "`phi-opt --phi-compile=\"quant=int4 ...\"`\n"
       "replays the same pipeline on imported IR. --help-hidden also lists\n"
       "MLIR's pass-manager flags (--mlir-print-ir-after-all, --mlir-timing).\n");
+
+  // Plugins first: their passes may be named in --extra-passes.
+  for (const std::string &lib : passPlugins) {
+    auto plugin = PassPlugin::load(lib);
+    if (!plugin)
+      return fail("cannot load pass plugin '" + lib +
+                  "': " + llvm::toString(plugin.takeError()));
+    plugin->registerPassRegistryCallbacks();
+  }
 
   // Options first, so bad ones cost nothing and leave nothing behind.
   phi::PhiCompileOptions po;
@@ -148,6 +200,7 @@ int main(int argc, char **argv) {
   po.symmetric = symmetric;
   po.search = search;
   po.target = target;
+  po.extraPasses = extraPasses;
   phi::ONNXExportOptions eo;
   if (onnxStyle == "qdq")
     eo.style = phi::ONNXExportOptions::Style::QDQ;
@@ -163,6 +216,8 @@ int main(int argc, char **argv) {
     return fail("--emit must be artifacts, mlir or llvm, got '" + emit + "'");
   if (emit == "llvm" && target != "cpu")
     return fail("--emit=llvm needs --target=cpu");
+  if (embedWeights && target != "cpu")
+    return fail("--embed-weights needs --target=cpu");
 
   DialectRegistry registry;
   phi::registerAllDialects(registry);
@@ -188,6 +243,20 @@ int main(int argc, char **argv) {
   auto file = openInputFile(inputPath, &err);
   if (!file)
     return fail(err);
+  // What the compile reads, for --depfile: the model, its external data and
+  // the configs next to it that genai_config.json is made from.
+  std::vector<std::string> inputs;
+  if (!depfile.empty()) {
+    auto files = phi::onnxInputFiles(inputPath, file->getBuffer());
+    if (succeeded(files))
+      inputs = *files;
+    for (const char *cfg : {"genai_config.json", "config.json"}) {
+      llvm::SmallString<256> p(llvm::sys::path::parent_path(inputPath));
+      llvm::sys::path::append(p, cfg);
+      if (target == "onnx" && llvm::sys::fs::exists(p))
+        inputs.push_back(p.str().str());
+    }
+  }
   OwningOpRef<ModuleOp> module;
   {
     Stage s("importing");
@@ -221,6 +290,8 @@ int main(int argc, char **argv) {
     module->print(os);
     if (failed(writeAtomically(path("model.mlir"), text)))
       return cleanup();
+    if (!depfile.empty() && failed(writeDepfile(path("model.mlir"), inputs)))
+      return 1;
     return 0;
   }
 
@@ -232,6 +303,7 @@ int main(int argc, char **argv) {
     co.features = features;
     co.contextLength = contextLength;
     co.accuracyLevel = accuracyLevel;
+    co.embedWeights = embedWeights;
     if (emit == "llvm") {
       OwningOpRef<ModuleOp> m = phi::buildCPUModule(*module, co);
       if (!m)
@@ -241,11 +313,15 @@ int main(int argc, char **argv) {
       m->print(os);
       if (failed(writeAtomically(path(modelName + ".llvm.mlir"), text)))
         return cleanup();
+      if (!depfile.empty() && failed(writeDepfile(path(modelName + ".llvm.mlir"), inputs)))
+        return 1;
       return 0;
     }
     Stage s("writing the object, header and weights");
     if (failed(phi::emitCPUArtifacts(*module, outDir, co)))
       return cleanup();
+    if (!depfile.empty() && failed(writeDepfile(path(modelName + ".o"), inputs)))
+      return 1;
     return 0;
   }
 
@@ -272,5 +348,7 @@ int main(int argc, char **argv) {
   } else {
     llvm::errs() << "phi-compile: note: no genai_config.json: " << whyNot << "\n";
   }
+  if (!depfile.empty() && failed(writeDepfile(path("model.onnx"), inputs)))
+    return 1;
   return 0;
 }

@@ -12,6 +12,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <string>
+#include <vector>
+
 namespace mlir::phi {
 
 struct ONNXImportOptions {
@@ -30,6 +33,12 @@ struct ONNXImportOptions {
 OwningOpRef<ModuleOp> importONNX(llvm::StringRef path, llvm::StringRef contents,
                                  MLIRContext *ctx,
                                  const ONNXImportOptions &options = {});
+
+/// The files an import of the model at `path` reads: the model itself, then
+/// each external data file its tensors name (for build-system depfiles).
+/// Fails when `contents` is not a parseable ONNX model.
+FailureOr<std::vector<std::string>> onnxInputFiles(llvm::StringRef path,
+                                                   llvm::StringRef contents);
 
 /// Registers `--import-onnx` with mlir-translate-style drivers.
 void registerONNXImportTranslation();

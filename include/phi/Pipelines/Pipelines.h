@@ -32,9 +32,15 @@ struct PhiCompileOptions : public PassPipelineOptions<PhiCompileOptions> {
                       llvm::cl::init(false)};
   Option<std::string> target{*this, "target", llvm::cl::desc("onnx | cpu | cuda"),
                              llvm::cl::init("onnx")};
+  Option<std::string> extraPasses{
+      *this, "extra-passes",
+      llvm::cl::desc("A pass pipeline (mlir-opt syntax, e.g. "
+                     "'func.func(my-pass),canonicalize') run after raising and "
+                     "before quantization: passes of loaded plugins go here"),
+      llvm::cl::init("")};
 };
 
-/// `--phi-raise`, then quantize or cast as `options` say. The target only
+/// `--phi-raise`, then `extra-passes`, then quantize or cast as `options` say. The target only
 /// chooses what comes after (ONNX export needs nothing more). On bad options
 /// returns failure with `error` set.
 LogicalResult buildPhiCompilePipeline(OpPassManager &pm,

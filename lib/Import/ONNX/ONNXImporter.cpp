@@ -408,6 +408,49 @@ OwningOpRef<ModuleOp> mlir::phi::importONNX(llvm::StringRef path,
   return importer.run(contents);
 }
 
+namespace {
+void collectExternal(const pb::TensorProto &t, llvm::StringRef dir,
+                     std::vector<std::string> &files) {
+  if (t.data_location() != pb::TensorProto::EXTERNAL)
+    return;
+  for (const auto &kv : t.external_data()) {
+    if (kv.key() != "location")
+      continue;
+    llvm::SmallString<256> file(dir);
+    llvm::sys::path::append(file, kv.value());
+    if (!llvm::is_contained(files, file.str()))
+      files.push_back(file.str().str());
+  }
+}
+
+void collectExternal(const pb::GraphProto &g, llvm::StringRef dir,
+                     std::vector<std::string> &files) {
+  for (const auto &t : g.initializer())
+    collectExternal(t, dir, files);
+  for (const auto &n : g.node())
+    for (const auto &a : n.attribute()) {
+      if (a.has_t())
+        collectExternal(a.t(), dir, files);
+      if (a.has_g())
+        collectExternal(a.g(), dir, files);
+    }
+}
+} // namespace
+
+FailureOr<std::vector<std::string>>
+mlir::phi::onnxInputFiles(llvm::StringRef path, llvm::StringRef contents) {
+  pb::ModelProto model;
+  google::protobuf::io::CodedInputStream stream(
+      reinterpret_cast<const uint8_t *>(contents.data()), contents.size());
+  stream.SetTotalBytesLimit(std::numeric_limits<int>::max());
+  stream.SetRecursionLimit(64);
+  if (contents.empty() || !model.ParseFromCodedStream(&stream))
+    return failure();
+  std::vector<std::string> files{path.str()};
+  collectExternal(model.graph(), llvm::sys::path::parent_path(path), files);
+  return files;
+}
+
 static llvm::cl::opt<int64_t> clInlineLimit(
     "onnx-inline-limit",
     llvm::cl::desc("Initializers with at most this many elements are imported "
