@@ -18,6 +18,10 @@ config.substitutions.append(("%fixtures", os.path.join(config.phi_src_root, "tes
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%phi_src", config.phi_src_root))
 config.substitutions.append(("%cc", config.c_compiler))
+config.substitutions.append(("%cxx", config.cxx_compiler))
+config.substitutions.append(("%cmake", config.cmake))
+config.substitutions.append(("%phi_build", config.phi_obj_root))
+config.substitutions.append(("%llvm_bin", config.llvm_tools_dir))
 config.substitutions.append(("%phi_runtime", config.phi_runtime_lib))
 
 llvm_config.use_default_substitutions()

@@ -17,7 +17,7 @@ case "$job" in run|test) ;; *) echo "usage: $0 run|test" >&2; exit 2;; esac
 
 # 1. Debian packages (LLVM/MLIR 22, protobuf, build tools).
 APT_PKGS="cmake ninja-build ccache clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev
-mlir-22-tools libprotobuf-dev protobuf-compiler python3-venv"
+mlir-22-tools libprotobuf-dev protobuf-compiler python3-venv make"
 missing=()
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
