@@ -22,6 +22,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define PHI_X86 1
+// Software prefetch distance of the decode kernels (bytes ahead in the weight
+// stream): the hardware prefetcher alone left them at ~60% of bandwidth.
+#define PHI_PF 4096
 #endif
 
 using namespace phi::rt;
@@ -45,20 +48,21 @@ int zeroPoint(const Problem &p, int64_t j, int64_t blk) {
   return p.bits == 8 ? byte : (blk % 2 ? byte >> 4 : byte & 0xF);
 }
 
-/// Codes of block (j, blk) as signed values q - z, element order.
-void blockValues(const Problem &p, int64_t j, int64_t blk, int8_t *w, int64_t len) {
+/// Codes of block (j, blk) as signed values q - z, element order (int16:
+/// asymmetric 8-bit codes span -255..255).
+void blockValues(const Problem &p, int64_t j, int64_t blk, int16_t *w, int64_t len) {
   const uint8_t *q = p.codes + (j * p.blocks + blk) * p.blob;
   int z = zeroPoint(p, j, blk);
   if (p.bits == 4)
     for (int64_t t = 0; t < len; ++t)
-      w[t] = (int8_t)(((t & 1) ? q[t >> 1] >> 4 : q[t >> 1] & 0xF) - z);
+      w[t] = (int16_t)(((t & 1) ? q[t >> 1] >> 4 : q[t >> 1] & 0xF) - z);
   else
     for (int64_t t = 0; t < len; ++t)
-      w[t] = (int8_t)std::clamp((int)q[t] - z, -128, 127);
+      w[t] = (int16_t)((int)q[t] - z);
 }
 
 void floatRows(const Problem &p, int64_t jb, int64_t je) {
-  std::vector<int8_t> w(p.bs);
+  std::vector<int16_t> w(p.bs);
   std::vector<float> acc(p.m);
   for (int64_t j = jb; j < je; ++j) {
     std::fill(acc.begin(), acc.end(), 0.0f);
@@ -108,7 +112,7 @@ QuantA quantizeA(const Problem &p) {
 }
 
 void int8Rows(const Problem &p, const QuantA &qa, int64_t jb, int64_t je) {
-  std::vector<int8_t> w(p.bs);
+  std::vector<int16_t> w(p.bs);
   std::vector<float> acc(p.m);
   int64_t sub = p.bs / 32;
   for (int64_t j = jb; j < je; ++j) {
@@ -142,16 +146,10 @@ __attribute__((target("avx2"))) inline __m256i unpack4(const uint8_t *q, int z) 
   return _mm256_sub_epi8(v, _mm256_set1_epi8((char)z));
 }
 
-__attribute__((target("avx2"))) inline __m256i load8(const uint8_t *q, int z) {
-  // q - z as int8: codes are 0..255 with z = 128 when symmetric.
-  __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(q));
-  if (z == 128)
-    return _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80));
-  // Asymmetric 8-bit: widen (rare path).
-  alignas(32) int8_t w[32];
-  for (int t = 0; t < 32; ++t)
-    w[t] = (int8_t)std::clamp((int)q[t] - z, -128, 127);
-  return _mm256_load_si256(reinterpret_cast<const __m256i *>(w));
+/// Symmetric 8-bit codes (zero point 128) as int8 q - 128.
+__attribute__((target("avx2"))) inline __m256i load8(const uint8_t *q) {
+  return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(q)),
+                          _mm256_set1_epi8((char)0x80));
 }
 
 __attribute__((target("avx2"))) inline float hsum(__m256 v) {
@@ -161,47 +159,12 @@ __attribute__((target("avx2"))) inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-/// Signed int8 dot of 32 lanes, as 8 int32 partial sums.
+/// Signed int8 dot of 32 lanes (w in -128..127, x in -127..127), as 8 int32
+/// partial sums: maddubs(|w|, x * sign(w)); |w| = 128 is a valid unsigned
+/// byte and |pair sums| <= 2 * 128 * 127 fit in int16, so this is exact.
 __attribute__((target("avx2"))) inline __m256i dot8(__m256i w, __m256i x) {
-  __m256i ax = _mm256_sign_epi8(x, x);
-  __m256i sw = _mm256_sign_epi8(w, x);
-  __m256i pairs = _mm256_maddubs_epi16(ax, sw);
+  __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
   return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
-}
-
-/// One token (decode), symmetric 4-bit: the hot loop of decode. Codes stay
-/// unsigned (0..15) for maddubs; the zero point comes off once per block as
-/// z * sum(x).
-__attribute__((target("avx2,fma"))) void int8Rows4M1AVX2(const Problem &p,
-                                                        const QuantA &qa,
-                                                        const std::vector<float> &xsum,
-                                                        int64_t jb, int64_t je) {
-  int64_t sub = p.bs / 32;
-  const __m128i mask = _mm_set1_epi8(0x0F);
-  const __m256i ones = _mm256_set1_epi16(1);
-  for (int64_t j = jb; j < je; ++j) {
-    __m256 acc = _mm256_setzero_ps();
-    float corr = 0;
-    const uint8_t *q = p.codes + j * p.blocks * p.blob;
-    const float *sw = p.scales + j * p.blocks;
-    const int8_t *x = qa.q.data();
-    const float *sa = qa.s.data();
-    for (int64_t blk = 0; blk < p.blocks; ++blk) {
-      for (int64_t u = 0; u < sub; ++u, q += 16, x += 32, ++sa) {
-        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(q));
-        __m128i lo = _mm_and_si128(bytes, mask);
-        __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
-        __m256i w = _mm256_set_m128i(_mm_unpackhi_epi8(lo, hi), _mm_unpacklo_epi8(lo, hi));
-        __m256i d = _mm256_madd_epi16(
-            _mm256_maddubs_epi16(w, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x))),
-            ones);
-        float scale = sw[blk] * *sa;
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_set1_ps(scale), acc);
-        corr += scale * xsum[sa - qa.s.data()];
-      }
-    }
-    p.out[j] = hsum(acc) - 8.0f * corr;
-  }
 }
 
 __attribute__((target("avx2,fma"))) void int8RowsAVX2(const Problem &p, const QuantA &qa,
@@ -216,7 +179,7 @@ __attribute__((target("avx2,fma"))) void int8RowsAVX2(const Problem &p, const Qu
       int z = zeroPoint(p, j, blk);
       __m256 sw = _mm256_set1_ps(p.scales[j * p.blocks + blk]);
       for (int64_t u = 0; u < sub; ++u) {
-        __m256i w = p.bits == 4 ? unpack4(q + u * 16, z) : load8(q + u * 32, z);
+        __m256i w = p.bits == 4 ? unpack4(q + u * 16, z) : load8(q + u * 32);
         for (int64_t i = 0; i < p.m; ++i) {
           const int8_t *x = qa.q.data() + i * qa.kpad + (blk * sub + u) * 32;
           __m256i d = dot8(w, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x)));
@@ -241,7 +204,7 @@ __attribute__((target("avx2,fma"))) void floatRowsAVX2(const Problem &p, int64_t
       int z = zeroPoint(p, j, blk);
       __m256 sw = _mm256_set1_ps(p.scales[j * p.blocks + blk]);
       for (int64_t u = 0; u < sub; ++u) {
-        __m256i w = p.bits == 4 ? unpack4(q + u * 16, z) : load8(q + u * 32, z);
+        __m256i w = p.bits == 4 ? unpack4(q + u * 16, z) : load8(q + u * 32);
         __m128i w0 = _mm256_castsi256_si128(w), w1 = _mm256_extracti128_si256(w, 1);
         __m256 f[4] = {_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(w0)),
                        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(w0, 8))),
@@ -259,6 +222,222 @@ __attribute__((target("avx2,fma"))) void floatRowsAVX2(const Problem &p, int64_t
     }
     for (int64_t i = 0; i < p.m; ++i)
       p.out[i * p.n + j] = hsum(vacc[i]);
+  }
+}
+
+/// What the one-token (decode) kernels share across rows, made once per call.
+/// Activations are reordered per 32-element block to match the 4-bit layout
+/// as it sits in memory: element 2t is the low nibble of byte t, 2t+1 the
+/// high one, so a block's 16 bytes give "even elements" from their low
+/// nibbles and "odd elements" from their high nibbles without any shuffle.
+struct DecodeA {
+  std::vector<int8_t> q;   // int8 path: [even 16 | odd 16] per block (4-bit) or natural (8-bit)
+  std::vector<float> f;    // float path: per 16 elements [8 even | 8 odd]
+  std::vector<float> sa;   // int8 path: activation scale per 32-block
+  std::vector<float> sx;   // int8 path: sa * sum(q) per block; float path: sum(x) per block
+};
+
+DecodeA prepareDecode(const Problem &p, bool int8Acts) {
+  DecodeA d;
+  int64_t nsub = p.k / 32;
+  d.sx.resize(nsub);
+  if (!int8Acts) {
+    d.f.resize(p.k);
+    for (int64_t u = 0; u < nsub; ++u) {
+      const float *x = p.a + u * 32;
+      float *o = d.f.data() + u * 32;
+      float sum = 0;
+      for (int c = 0; c < 2; ++c)
+        for (int t = 0; t < 8; ++t) {
+          o[c * 16 + t] = x[c * 16 + 2 * t];
+          o[c * 16 + 8 + t] = x[c * 16 + 2 * t + 1];
+        }
+      for (int t = 0; t < 32; ++t)
+        sum += x[t];
+      d.sx[u] = sum;
+    }
+    return d;
+  }
+  d.q.resize(p.k);
+  d.sa.resize(nsub);
+  for (int64_t u = 0; u < nsub; ++u) {
+    const float *x = p.a + u * 32;
+    float amax = 0;
+    for (int t = 0; t < 32; ++t)
+      amax = std::max(amax, std::fabs(x[t]));
+    float s = amax / 127.0f, inv = s ? 1.0f / s : 0.0f;
+    int8_t qx[32];
+    int32_t sum = 0;
+    for (int t = 0; t < 32; ++t) {
+      qx[t] = (int8_t)std::lrintf(x[t] * inv);
+      sum += qx[t];
+    }
+    int8_t *o = d.q.data() + u * 32;
+    for (int t = 0; t < 16; ++t) {
+      if (p.bits == 4) {
+        o[t] = qx[2 * t];
+        o[16 + t] = qx[2 * t + 1];
+      } else {
+        o[t] = qx[t];
+        o[16 + t] = qx[16 + t];
+      }
+    }
+    d.sa[u] = s;
+    d.sx[u] = s * (float)sum;
+  }
+  return d;
+}
+
+/// Per row: comb[u] = weight scale * activation scale of block u (or just the
+/// weight scale), and the zero-point correction sum_u wscale * sx[u].
+__attribute__((target("avx2,fma"))) inline float rowScales(const Problem &p, int64_t j,
+                                                          const float *sa, const float *sx,
+                                                          float *comb) {
+  int64_t nsub = p.k / 32, sub = p.bs / 32, u = 0;
+  const float *sw = p.scales + j * p.blocks;
+  float corr = 0;
+  if (sub == 1) {
+    __m256 cv = _mm256_setzero_ps();
+    for (; u + 8 <= nsub; u += 8) {
+      __m256 w = _mm256_loadu_ps(sw + u);
+      _mm256_storeu_ps(comb + u, sa ? _mm256_mul_ps(w, _mm256_loadu_ps(sa + u)) : w);
+      cv = _mm256_fmadd_ps(w, _mm256_loadu_ps(sx + u), cv);
+    }
+    corr = hsum(cv);
+  }
+  for (; u < nsub; ++u) {
+    float w = sw[u / sub];
+    comb[u] = sa ? w * sa[u] : w;
+    corr += w * sx[u];
+  }
+  return corr;
+}
+
+/// Symmetric 4-bit codes of a 32-block as unsigned bytes: low 128 bits the
+/// low nibbles (even elements), high 128 bits the high nibbles (odd ones).
+/// One broadcast load, one variable shift and one and: no shuffle port.
+__attribute__((target("avx2"))) inline __m256i nibbles(const uint8_t *q) {
+  __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(q)));
+  return _mm256_and_si256(_mm256_srlv_epi64(v, _mm256_set_epi64x(4, 4, 0, 0)),
+                          _mm256_set1_epi8(0x0F));
+}
+
+__attribute__((target("avx2"))) inline __m256i dotU4(const uint8_t *q, const int8_t *x) {
+  return _mm256_madd_epi16(
+      _mm256_maddubs_epi16(nibbles(q),
+                           _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x))),
+      _mm256_set1_epi16(1));
+}
+
+/// Decode, 4-bit, int8 activations: two rows at a time (sharing the
+/// activation loads), two blocks per step (independent accumulators).
+__attribute__((target("avx2,fma"))) void decode4Int8AVX2(const Problem &p, const DecodeA &d,
+                                                        int64_t jb, int64_t je) {
+  int64_t nsub = p.k / 32, row = p.blocks * p.blob;
+  std::vector<float> comb(2 * nsub);
+  const int8_t *x = d.q.data();
+  int64_t j = jb;
+  for (; j + 2 <= je; j += 2) {
+    float c0 = rowScales(p, j, d.sa.data(), d.sx.data(), comb.data());
+    float c1 = rowScales(p, j + 1, d.sa.data(), d.sx.data(), comb.data() + nsub);
+    const uint8_t *q0 = p.codes + j * row, *q1 = q0 + row;
+    const float *s0 = comb.data(), *s1 = s0 + nsub;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+    int64_t u = 0;
+    for (; u + 2 <= nsub; u += 2) {
+      _mm_prefetch(reinterpret_cast<const char *>(q0 + 16 * u + PHI_PF), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char *>(q1 + 16 * u + PHI_PF), _MM_HINT_T0);
+      a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dotU4(q0 + 16 * u, x + 32 * u)),
+                           _mm256_broadcast_ss(s0 + u), a0);
+      b0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dotU4(q1 + 16 * u, x + 32 * u)),
+                           _mm256_broadcast_ss(s1 + u), b0);
+      a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dotU4(q0 + 16 * u + 16, x + 32 * u + 32)),
+                           _mm256_broadcast_ss(s0 + u + 1), a1);
+      b1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dotU4(q1 + 16 * u + 16, x + 32 * u + 32)),
+                           _mm256_broadcast_ss(s1 + u + 1), b1);
+    }
+    for (; u < nsub; ++u) {
+      a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dotU4(q0 + 16 * u, x + 32 * u)),
+                           _mm256_broadcast_ss(s0 + u), a0);
+      b0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dotU4(q1 + 16 * u, x + 32 * u)),
+                           _mm256_broadcast_ss(s1 + u), b0);
+    }
+    p.out[j] = hsum(_mm256_add_ps(a0, a1)) - 8.0f * c0;
+    p.out[j + 1] = hsum(_mm256_add_ps(b0, b1)) - 8.0f * c1;
+  }
+  for (; j < je; ++j) {
+    float c0 = rowScales(p, j, d.sa.data(), d.sx.data(), comb.data());
+    const uint8_t *q0 = p.codes + j * row;
+    __m256 a0 = _mm256_setzero_ps();
+    for (int64_t u = 0; u < nsub; ++u)
+      a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dotU4(q0 + 16 * u, x + 32 * u)),
+                           _mm256_broadcast_ss(comb.data() + u), a0);
+    p.out[j] = hsum(a0) - 8.0f * c0;
+  }
+}
+
+/// Decode, symmetric 8-bit (codes q with zero point 128), int8 activations.
+__attribute__((target("avx2"))) inline __m256i dotS8(const uint8_t *q, const int8_t *x) {
+  return dot8(load8(q), _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x)));
+}
+
+__attribute__((target("avx2,fma"))) void decode8Int8AVX2(const Problem &p, const DecodeA &d,
+                                                        int64_t jb, int64_t je) {
+  int64_t nsub = p.k / 32, row = p.blocks * p.blob;
+  std::vector<float> comb(nsub);
+  const int8_t *x = d.q.data();
+  for (int64_t j = jb; j < je; ++j) {
+    rowScales(p, j, d.sa.data(), d.sx.data(), comb.data());
+    const uint8_t *q = p.codes + j * row;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    int64_t u = 0;
+    for (; u + 2 <= nsub; u += 2) {
+      _mm_prefetch(reinterpret_cast<const char *>(q + 32 * u + PHI_PF), _MM_HINT_T0);
+      a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dotS8(q + 32 * u, x + 32 * u)),
+                           _mm256_broadcast_ss(comb.data() + u), a0);
+      a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dotS8(q + 32 * u + 32, x + 32 * u + 32)),
+                           _mm256_broadcast_ss(comb.data() + u + 1), a1);
+    }
+    for (; u < nsub; ++u)
+      a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dotS8(q + 32 * u, x + 32 * u)),
+                           _mm256_broadcast_ss(comb.data() + u), a0);
+    p.out[j] = hsum(_mm256_add_ps(a0, a1));
+  }
+}
+
+/// Decode, 4-bit, f32 activations: 8 codes at a time widened to 32-bit lanes
+/// from memory, nibbles split with and/shift, converted and multiplied in;
+/// the zero point comes off once per row as 8 * sum_u scale * sum(x_u).
+__attribute__((target("avx2,fma"))) inline __m256 dotF4(const uint8_t *q, const float *x) {
+  __m256i v0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(q)));
+  __m256i v1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(q + 8)));
+  const __m256i m = _mm256_set1_epi32(0x0F);
+  __m256 d0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v0, m)), _mm256_loadu_ps(x));
+  __m256 d1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v1, m)), _mm256_loadu_ps(x + 16));
+  d0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v0, 4)), _mm256_loadu_ps(x + 8), d0);
+  d1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v1, 4)), _mm256_loadu_ps(x + 24), d1);
+  return _mm256_add_ps(d0, d1);
+}
+
+__attribute__((target("avx2,fma"))) void decode4FloatAVX2(const Problem &p, const DecodeA &d,
+                                                         int64_t jb, int64_t je) {
+  int64_t nsub = p.k / 32, row = p.blocks * p.blob;
+  std::vector<float> comb(nsub);
+  const float *x = d.f.data();
+  for (int64_t j = jb; j < je; ++j) {
+    float c = rowScales(p, j, nullptr, d.sx.data(), comb.data());
+    const uint8_t *q = p.codes + j * row;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    int64_t u = 0;
+    for (; u + 2 <= nsub; u += 2) {
+      _mm_prefetch(reinterpret_cast<const char *>(q + 16 * u + PHI_PF), _MM_HINT_T0);
+      a0 = _mm256_fmadd_ps(dotF4(q + 16 * u, x + 32 * u), _mm256_broadcast_ss(comb.data() + u), a0);
+      a1 = _mm256_fmadd_ps(dotF4(q + 16 * u + 16, x + 32 * u + 32),
+                           _mm256_broadcast_ss(comb.data() + u + 1), a1);
+    }
+    for (; u < nsub; ++u)
+      a0 = _mm256_fmadd_ps(dotF4(q + 16 * u, x + 32 * u), _mm256_broadcast_ss(comb.data() + u), a0);
+    p.out[j] = hsum(_mm256_add_ps(a0, a1)) - 8.0f * c;
   }
 }
 
@@ -308,26 +487,34 @@ void phi_rt_matmul_nbits(void *rtp, const int32_t *s, const int64_t *ia, const f
   shape.back() = p.n;
   Tensor out = alloc(F32, shape);
   p.out = out.as<float>();
-  // The SIMD paths need whole 32-code sub-blocks.
-  bool whole = p.bs % 32 == 0 && p.k % p.bs == 0;
-  QuantA qa;
-  std::vector<float> xsum;
-  if (accuracy == 4) {
-    qa = quantizeA(p);
-    for (int64_t b = 0; b < qa.kpad / 32; ++b) {
-      int32_t t = 0;
-      for (int i = 0; i < 32; ++i)
-        t += qa.q[b * 32 + i];
-      xsum.push_back((float)t);
-    }
+  // The SIMD paths need whole 32-code sub-blocks, and int8 weight vectors:
+  // asymmetric 8-bit codes (q - z in -255..255) take the portable path.
+  bool whole = p.bs % 32 == 0 && p.k % p.bs == 0 && !(p.bits == 8 && p.zp);
+#ifdef PHI_X86
+  // One token (decode), symmetric: the hot path, specialised per bits and
+  // activation type.
+  if (whole && p.m == 1 && !p.zp && (p.bits == 4 || p.bits == 8) && hasAVX2() &&
+      (accuracy == 4 || p.bits == 4)) {
+    DecodeA d = prepareDecode(p, accuracy == 4);
+    c.pool->parallelFor(p.n, [&](int64_t jb, int64_t je) {
+      if (accuracy != 4)
+        decode4FloatAVX2(p, d, jb, je);
+      else if (p.bits == 4)
+        decode4Int8AVX2(p, d, jb, je);
+      else
+        decode8Int8AVX2(p, d, jb, je);
+    }, 16);
+    c.at(s[0]) = std::move(out);
+    return;
   }
-  bool decode4 = accuracy == 4 && p.m == 1 && p.bits == 4 && !p.zp;
+#endif
+  QuantA qa;
+  if (accuracy == 4)
+    qa = quantizeA(p);
   c.pool->parallelFor(p.n, [&](int64_t jb, int64_t je) {
 #ifdef PHI_X86
     if (whole && hasAVX2()) {
-      if (decode4)
-        int8Rows4M1AVX2(p, qa, xsum, jb, je);
-      else if (accuracy == 4)
+      if (accuracy == 4)
         int8RowsAVX2(p, qa, jb, je);
       else
         floatRowsAVX2(p, jb, je);
