@@ -33,12 +33,19 @@ LogicalResult mlir::phi::quantizeMatmuls(ModuleOp module,
         !WeightEvaluator::isWeightExpression(w))
       continue;
     std::string name = WeightEvaluator::nameOf(w);
-    if (llvm::any_of(o.exclude, [&](const std::string &s) {
-          return !s.empty() && name.find(s) != std::string::npos;
-        }))
+    auto named = [&](const std::vector<std::string> &patterns) {
+      return llvm::any_of(patterns, [&](const std::string &s) {
+        return !s.empty() && name.find(s) != std::string::npos;
+      });
+    };
+    if (named(o.exclude))
       continue;
     int bits = o.bits;
     int64_t group = o.groupSize;
+    if (bits != 8 && named(o.int8Names)) {
+      bits = 8;
+      group = 0; // mixed-precision tensors are per channel, as the lm_head
+    }
     if (feedsReturn(mm.getResult())) {
       if (o.lmHeadBits == 0)
         continue;

@@ -21,6 +21,8 @@ struct MatmulQuantOptions {
   /// Bits for the embedding table: 4, 8, or 0 to keep it float.
   int embeddingBits = 0;
   std::vector<std::string> exclude;
+  /// Weights whose name contains one of these become INT8 per channel.
+  std::vector<std::string> int8Names;
 };
 
 /// Rewrites every eligible float phi.matmul in `module` into phi.matmul_nbits

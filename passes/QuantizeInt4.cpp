@@ -60,6 +60,7 @@ struct PhiQuantizeInt4Pass
       return signalPassFailure();
     }
     o.exclude.assign(exclude.begin(), exclude.end());
+    o.int8Names.assign(int8.begin(), int8.end());
     if (failed(quantizeMatmuls(getOperation(), o)))
       return signalPassFailure();
   }

@@ -2,6 +2,7 @@
 // RUN: phi-opt %s --split-input-file '--phi-quantize-int4=group-size=16 symmetric=false search=true' | FileCheck %s --check-prefix=ASYM
 // RUN: phi-opt %s --split-input-file '--phi-quantize-int4=lm-head=int8' | FileCheck %s --check-prefix=MIXED
 // RUN: phi-opt %s --split-input-file '--phi-quantize-int4=lm-head=float exclude=down' | FileCheck %s --check-prefix=KEEP
+// RUN: phi-opt %s --split-input-file '--phi-quantize-int4=lm-head=int8 int8=down_proj' | FileCheck %s --check-prefix=DOWN8
 // RUN: not phi-opt %s --split-input-file '--phi-quantize-int4=group-size=24' 2>&1 | FileCheck %s --check-prefix=BADGROUP
 // RUN: not phi-opt %s --split-input-file '--phi-quantize-int4=lm-head=int2' 2>&1 | FileCheck %s --check-prefix=BADHEAD
 // RUN: not phi-opt %s '--phi-quantize-int4=group-size=x' 2>&1 | FileCheck %s --check-prefix=BADPARSE
@@ -22,6 +23,10 @@
 // MIXED: phi.quantize_nbits %{{.*}} {bits = 4 : i64, block_size = 32 : i64} : (tensor<64x96xf32>)
 // MIXED: phi.quantize_nbits %{{.*}} {bits = 4 : i64, block_size = 32 : i64} : (tensor<96x64xf32>)
 // MIXED: phi.quantize_nbits %{{.*}} {bits = 8 : i64, block_size = 64 : i64} : (tensor<64x32xf32>) -> (tensor<32x1x64xui8>, tensor<32x1xf32>)
+
+// DOWN8: phi.quantize_nbits %{{.*}} {bits = 4 : i64, block_size = 32 : i64} : (tensor<64x96xf32>)
+// DOWN8: phi.quantize_nbits %{{.*}} {bits = 8 : i64, block_size = 96 : i64} : (tensor<96x64xf32>) -> (tensor<64x1x96xui8>, tensor<64x1xf32>)
+// DOWN8: phi.quantize_nbits %{{.*}} {bits = 8 : i64, block_size = 64 : i64} : (tensor<64x32xf32>)
 
 // KEEP: phi.quantize_nbits %{{.*}} : (tensor<64x96xf32>)
 // KEEP: phi.matmul %{{.*}}, %{{.*}} : (tensor<1x?x96xf32>, tensor<96x64xf32>)

@@ -139,6 +139,9 @@ def PhiQuantizeInt4Pass : Pass<"phi-quantize-int4", "::mlir::ModuleOp"> {
            "The embedding table: float, int4 (groups along hidden) or int8 (per row)">,
     ListOption<"exclude", "exclude", "std::string",
                "Keep weights whose name contains one of these strings in float">,
+    ListOption<"int8", "int8", "std::string",
+               "Mixed precision: weights whose name contains one of these strings "
+               "(e.g. down_proj) become INT8 per channel">,
   ];
 }
 
