@@ -1,9 +1,9 @@
 //===- phi-bench-gemv.cpp - time the runtime's quantized GEMV -------------===//
 //
-//   phi-bench-gemv K N bits block accuracy threads [copies]
+//   phi-bench-gemv K N bits block accuracy threads [copies] [M]
 //
-// Calls the kernel a compiled model calls (phi_rt_matmul_nbits) for one
-// token (M = 1) over `copies` distinct weight sets, cycling, so the weights
+// Calls the kernel a compiled model calls (phi_rt_matmul_nbits) for M
+// tokens (default 1, decode) over `copies` distinct weight sets, cycling, so the weights
 // come from memory as in decode rather than from cache; prints the median
 // microseconds per GEMV. Driven by bench/gemv.py.
 //
@@ -23,7 +23,7 @@ using namespace phi::rt;
 
 int main(int argc, char **argv) {
   if (argc < 7) {
-    fprintf(stderr, "usage: %s K N bits block accuracy threads [copies]\n", argv[0]);
+    fprintf(stderr, "usage: %s K N bits block accuracy threads [copies] [M]\n", argv[0]);
     return 2;
   }
   int64_t k = atoll(argv[1]), n = atoll(argv[2]), bits = atoll(argv[3]),
@@ -31,13 +31,15 @@ int main(int argc, char **argv) {
   int threads = atoi(argv[6]);
   int64_t blocks = (k + bs - 1) / bs, blob = bs * bits / 8;
   int64_t bytes = n * blocks * blob + n * blocks * 4;
-  int64_t copies = argc > 7 ? atoll(argv[7]) : std::max<int64_t>(1, (512ll << 20) / bytes);
+  int64_t copies = argc > 7 && atoll(argv[7]) > 0 ? atoll(argv[7])
+                                                  : std::max<int64_t>(1, (512ll << 20) / bytes);
+  int64_t m = argc > 8 ? std::max<int64_t>(1, atoll(argv[8])) : 1;
   Context c;
   c.pool = std::make_unique<ThreadPool>(threads);
   c.slots.resize(2 + 2 * copies);
   std::mt19937 rng(0);
-  Tensor a = alloc(F32, {1, 1, k});
-  for (int64_t i = 0; i < k; ++i)
+  Tensor a = alloc(F32, {1, m, k});
+  for (int64_t i = 0; i < m * k; ++i)
     a.as<float>()[i] = std::uniform_real_distribution<float>(-1, 1)(rng);
   c.slots[1] = a;
   for (int64_t cp = 0; cp < copies; ++cp) {

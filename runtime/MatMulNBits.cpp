@@ -225,25 +225,26 @@ __attribute__((target("avx2,fma"))) void floatRowsAVX2(const Problem &p, int64_t
   }
 }
 
-/// What the one-token (decode) kernels share across rows, made once per call.
+/// What the symmetric 4/8-bit kernels share across rows, made once per call
+/// (for each of the m tokens).
 /// Activations are reordered per 32-element block to match the 4-bit layout
 /// as it sits in memory: element 2t is the low nibble of byte t, 2t+1 the
 /// high one, so a block's 16 bytes give "even elements" from their low
 /// nibbles and "odd elements" from their high nibbles without any shuffle.
 struct DecodeA {
-  std::vector<int8_t> q;   // int8 path: [even 16 | odd 16] per block (4-bit) or natural (8-bit)
-  std::vector<float> f;    // float path: per 16 elements [8 even | 8 odd]
-  std::vector<float> sa;   // int8 path: activation scale per 32-block
-  std::vector<float> sx;   // int8 path: sa * sum(q) per block; float path: sum(x) per block
+  std::vector<int8_t> q;   // int8 path [m, K]: [even 16 | odd 16] per block (4-bit) or natural
+  std::vector<float> f;    // float path [m, K]: per 16 elements [8 even | 8 odd]
+  std::vector<float> sa;   // int8 path [m, K / 32]: activation scale per 32-block
+  std::vector<float> sx;   // [m, K / 32] int8 path: sa * sum(q); float path: sum(x)
 };
 
 DecodeA prepareDecode(const Problem &p, bool int8Acts) {
   DecodeA d;
   int64_t nsub = p.k / 32;
-  d.sx.resize(nsub);
+  d.sx.resize(p.m * nsub);
   if (!int8Acts) {
-    d.f.resize(p.k);
-    for (int64_t u = 0; u < nsub; ++u) {
+    d.f.resize(p.m * p.k);
+    for (int64_t u = 0; u < p.m * nsub; ++u) {
       const float *x = p.a + u * 32;
       float *o = d.f.data() + u * 32;
       float sum = 0;
@@ -258,9 +259,9 @@ DecodeA prepareDecode(const Problem &p, bool int8Acts) {
     }
     return d;
   }
-  d.q.resize(p.k);
-  d.sa.resize(nsub);
-  for (int64_t u = 0; u < nsub; ++u) {
+  d.q.resize(p.m * p.k);
+  d.sa.resize(p.m * nsub);
+  for (int64_t u = 0; u < p.m * nsub; ++u) {
     const float *x = p.a + u * 32;
     float amax = 0;
     for (int t = 0; t < 32; ++t)
@@ -441,6 +442,91 @@ __attribute__((target("avx2,fma"))) void decode4FloatAVX2(const Problem &p, cons
   }
 }
 
+/// Several tokens (prefill), symmetric 4-bit: per output row, each block is
+/// unpacked once and multiplied into a tile of NT tokens (fixed at compile
+/// time, so the accumulators stay in registers). A row (1.5 KB at K = 3072)
+/// stays in L1 across token tiles, so the weights stream from memory once per
+/// call whatever m is. `comb` holds each token's combined scales for the row.
+template <int NT>
+__attribute__((target("avx2,fma"))) void tile4Int8(const Problem &p, const DecodeA &d,
+                                                  const uint8_t *q, const float *comb,
+                                                  const float *corr, int64_t t0, int64_t j) {
+  int64_t nsub = p.k / 32;
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t)
+    acc[t] = _mm256_setzero_ps();
+  const int8_t *x = d.q.data() + t0 * p.k;
+  const float *cs = comb + t0 * nsub;
+  for (int64_t u = 0; u < nsub; ++u) {
+    __m256i w = nibbles(q + 16 * u);
+    for (int t = 0; t < NT; ++t) {
+      __m256i dp = _mm256_madd_epi16(
+          _mm256_maddubs_epi16(
+              w, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + t * p.k + 32 * u))),
+          _mm256_set1_epi16(1));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dp), _mm256_broadcast_ss(cs + t * nsub + u),
+                               acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t)
+    p.out[(t0 + t) * p.n + j] = hsum(acc[t]) - 8.0f * corr[t0 + t];
+}
+
+template <int NT>
+__attribute__((target("avx2,fma"))) void tile4Float(const Problem &p, const DecodeA &d,
+                                                   const uint8_t *q, const float *comb,
+                                                   const float *corr, int64_t t0, int64_t j) {
+  int64_t nsub = p.k / 32;
+  const __m256i m = _mm256_set1_epi32(0x0F);
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t)
+    acc[t] = _mm256_setzero_ps();
+  const float *x = d.f.data() + t0 * p.k;
+  for (int64_t u = 0; u < nsub; ++u) {
+    __m256i v0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(q + 16 * u)));
+    __m256i v1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(q + 16 * u + 8)));
+    __m256 w0 = _mm256_cvtepi32_ps(_mm256_and_si256(v0, m));
+    __m256 w1 = _mm256_cvtepi32_ps(_mm256_srli_epi32(v0, 4));
+    __m256 w2 = _mm256_cvtepi32_ps(_mm256_and_si256(v1, m));
+    __m256 w3 = _mm256_cvtepi32_ps(_mm256_srli_epi32(v1, 4));
+    __m256 sw = _mm256_broadcast_ss(comb + u);
+    for (int t = 0; t < NT; ++t) {
+      const float *xt = x + t * p.k + 32 * u;
+      __m256 dp = _mm256_mul_ps(w0, _mm256_loadu_ps(xt));
+      dp = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xt + 8), dp);
+      dp = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xt + 16), dp);
+      dp = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xt + 24), dp);
+      acc[t] = _mm256_fmadd_ps(dp, sw, acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t)
+    p.out[(t0 + t) * p.n + j] = hsum(acc[t]) - 8.0f * corr[t0 + t];
+}
+
+__attribute__((target("avx2,fma"))) void prefill4AVX2(const Problem &p, const DecodeA &d,
+                                                     bool int8Acts, int64_t jb, int64_t je) {
+  int64_t nsub = p.k / 32, row = p.blocks * p.blob;
+  std::vector<float> comb(p.m * nsub), corr(p.m);
+  for (int64_t j = jb; j < je; ++j) {
+    // f32 activations: comb is the weight scales alone (the same per token).
+    for (int64_t t = 0; t < p.m; ++t)
+      corr[t] = int8Acts ? rowScales(p, j, d.sa.data() + t * nsub, d.sx.data() + t * nsub,
+                                     comb.data() + t * nsub)
+                         : rowScales(p, j, nullptr, d.sx.data() + t * nsub, comb.data());
+    const uint8_t *q = p.codes + j * row;
+    const float *cs = comb.data(), *cr = corr.data();
+    int64_t t0 = 0;
+    for (; t0 + 4 <= p.m; t0 += 4)
+      int8Acts ? tile4Int8<4>(p, d, q, cs, cr, t0, j) : tile4Float<4>(p, d, q, cs, cr, t0, j);
+    switch (p.m - t0) {
+    case 3: int8Acts ? tile4Int8<3>(p, d, q, cs, cr, t0, j) : tile4Float<3>(p, d, q, cs, cr, t0, j); break;
+    case 2: int8Acts ? tile4Int8<2>(p, d, q, cs, cr, t0, j) : tile4Float<2>(p, d, q, cs, cr, t0, j); break;
+    case 1: int8Acts ? tile4Int8<1>(p, d, q, cs, cr, t0, j) : tile4Float<1>(p, d, q, cs, cr, t0, j); break;
+    default: break;
+    }
+  }
+}
+
 bool hasAVX2() {
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return yes;
@@ -491,18 +577,18 @@ void phi_rt_matmul_nbits(void *rtp, const int32_t *s, const int64_t *ia, const f
   // asymmetric 8-bit codes (q - z in -255..255) take the portable path.
   bool whole = p.bs % 32 == 0 && p.k % p.bs == 0 && !(p.bits == 8 && p.zp);
 #ifdef PHI_X86
-  // One token (decode), symmetric: the hot path, specialised per bits and
-  // activation type.
-  if (whole && p.m == 1 && !p.zp && (p.bits == 4 || p.bits == 8) && hasAVX2() &&
-      (accuracy == 4 || p.bits == 4)) {
+  // Symmetric 4-bit (either activation type) and 8-bit with int8
+  // activations: the decode (one token) and prefill kernels.
+  if (whole && !p.zp && (p.bits == 4 || (p.bits == 8 && accuracy == 4 && p.m == 1)) &&
+      hasAVX2()) {
     DecodeA d = prepareDecode(p, accuracy == 4);
     c.pool->parallelFor(p.n, [&](int64_t jb, int64_t je) {
-      if (accuracy != 4)
-        decode4FloatAVX2(p, d, jb, je);
-      else if (p.bits == 4)
-        decode4Int8AVX2(p, d, jb, je);
-      else
+      if (p.bits == 8)
         decode8Int8AVX2(p, d, jb, je);
+      else if (p.m > 1)
+        prefill4AVX2(p, d, accuracy == 4, jb, je);
+      else
+        accuracy == 4 ? decode4Int8AVX2(p, d, jb, je) : decode4FloatAVX2(p, d, jb, je);
     }, 16);
     c.at(s[0]) = std::move(out);
     return;
