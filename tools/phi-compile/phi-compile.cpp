@@ -73,7 +73,8 @@ static cl::opt<int64_t> accuracyLevel(
 static cl::opt<std::string> emit("emit",
                                  cl::desc("What to write: artifacts (default) | "
                                           "mlir (the IR after the pipeline) | llvm "
-                                          "(cpu: the LLVM-dialect step)"),
+                                          "(cpu: the LLVM-dialect step) | obj (cpu: "
+                                          "the artifacts, object included)"),
                                  cl::init("artifacts"), cl::cat(cat));
 static cl::opt<std::string> modelName(
     "name", cl::desc("cpu: symbol and file prefix (<name>.o, <name>.h, <name>.weights, "
@@ -212,8 +213,10 @@ int main(int argc, char **argv) {
   if (accuracyLevel < -1 || accuracyLevel > 4)
     return fail("--accuracy-level must be 0 to 4");
   eo.accuracyLevel = accuracyLevel;
-  if (emit != "artifacts" && emit != "mlir" && emit != "llvm")
-    return fail("--emit must be artifacts, mlir or llvm, got '" + emit + "'");
+  if (emit != "artifacts" && emit != "mlir" && emit != "llvm" && emit != "obj")
+    return fail("--emit must be artifacts, mlir, llvm or obj, got '" + emit + "'");
+  if (emit == "obj" && target != "cpu")
+    return fail("--emit=obj needs --target=cpu");
   if (emit == "llvm" && target != "cpu")
     return fail("--emit=llvm needs --target=cpu");
   if (embedWeights && target != "cpu")

@@ -36,6 +36,10 @@ static cl::opt<int> numNew("n", cl::desc("Tokens to generate (default 16)"), cl:
                            cl::cat(cat));
 static cl::opt<int> threads("num-threads", cl::desc("Worker threads (0: all cores)"),
                             cl::init(0), cl::cat(cat));
+static cl::list<int64_t> suppress(
+    "suppress", cl::desc("Token ids never chosen (e.g. eos, to generate past it; as "
+                         "onnxruntime-genai's min_length does), comma-separated"),
+    cl::CommaSeparated, cl::cat(cat));
 static cl::opt<std::string> dumpLogits(
     "dump-logits",
     cl::desc("Write every computed position's logits ([positions, vocab] f32) to this "
@@ -125,12 +129,23 @@ int main(int argc, char **argv) {
   phi_model_def def{PHI_ABI_VERSION, name.c_str(),
                     describe->toPtr<void (*)(void *)>(), run->toPtr<void (*)(void *)>()};
 
-  llvm::SmallString<256> weights(dir);
-  llvm::sys::path::append(weights, name + ".weights");
+  // Weights inside the object (--embed-weights), else <name>.weights.
   phi_options opts{threads};
   phi_model *m = nullptr;
-  if (phi_model_create(&def, weights.c_str(), &opts, &m) != PHI_OK)
-    return fail(phi_model_last_error(nullptr));
+  auto begin = (*jit)->lookup(name + "_weights");
+  auto end = (*jit)->lookup(name + "_weights_end");
+  if (begin && end) {
+    const char *b = begin->toPtr<const char *>(), *e = end->toPtr<const char *>();
+    if (phi_model_create_from_memory(&def, b, (size_t)(e - b), &opts, &m) != PHI_OK)
+      return fail(phi_model_last_error(nullptr));
+  } else {
+    llvm::consumeError(begin.takeError());
+    llvm::consumeError(end.takeError());
+    llvm::SmallString<256> weights(dir);
+    llvm::sys::path::append(weights, name + ".weights");
+    if (phi_model_create(&def, weights.c_str(), &opts, &m) != PHI_OK)
+      return fail(phi_model_last_error(nullptr));
+  }
   int64_t vocab = phi_model_vocab_size(m);
   std::vector<float> logits(prompt.size() * vocab), all;
   using clock = std::chrono::steady_clock;
@@ -145,9 +160,9 @@ int main(int argc, char **argv) {
   all = logits;
   std::vector<int64_t> out;
   auto argmax = [&](const float *row) {
-    int64_t best = 0;
-    for (int64_t j = 1; j < vocab; ++j)
-      if (row[j] > row[best])
+    int64_t best = -1;
+    for (int64_t j = 0; j < vocab; ++j)
+      if (!llvm::is_contained(suppress, j) && (best < 0 || row[j] > row[best]))
         best = j;
     return best;
   };

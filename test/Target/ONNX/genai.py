@@ -4,17 +4,19 @@
 # loop (eos suppressed in both: min_length) — across LongRoPE's switch (prompt 8 + 22 new tokens > original max 16).
 # Both styles: ort (GroupQueryAttention, shared KV buffer) and qdq (standard
 # attention, past and present apart). The fp32 source and its int4
-# (accuracy level 4) against the builder's own int4 graph.
+# (accuracy level 4) against the builder's own int4 graph. For the ort style,
+# phi's CPU artifact of the same model and quantization (phi-run, eos
+# suppressed likewise) generates the same tokens as onnxruntime-genai.
 # REQUIRES: onnxruntime, onnxruntime-genai
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: %python %s %t %fixtures | FileCheck %s
-# CHECK: longrope/genai-fp32 fp32 ort: 22 tokens identical
+# CHECK: longrope/genai-fp32 fp32 ort: 22 tokens identical, phi-run identical
 # CHECK: longrope/genai-fp32 fp32 qdq: 22 tokens identical
-# CHECK: gqa/genai-fp32 fp32 ort: 22 tokens identical
+# CHECK: gqa/genai-fp32 fp32 ort: 22 tokens identical, phi-run identical
 # CHECK: gqa/genai-fp32 fp32 qdq: 22 tokens identical
-# CHECK: mini4k/genai-fp32 fp32 ort: 22 tokens identical
+# CHECK: mini4k/genai-fp32 fp32 ort: 22 tokens identical, phi-run identical
 # CHECK: mini4k/genai-fp32 fp32 qdq: 22 tokens identical
-# CHECK: longrope/genai-fp32 int4 ort: 22 tokens identical
+# CHECK: longrope/genai-fp32 int4 ort: 22 tokens identical, phi-run identical
 # CHECK: share buffer: ort true, qdq false
 
 import json
@@ -57,7 +59,21 @@ def case(fx, quant, style, oracle, *flags):
     eos = json.load(open(os.path.join(out, "genai_config.json")))["model"]["eos_token_id"]
     want = oc.greedy(oc.session(oracle), PROMPT, len(got), suppress=[eos])
     if got == want and len(got) == N:
-        print("%s %s %s: %d tokens identical" % (fx, quant, style, len(got)))
+        msg = "%s %s %s: %d tokens identical" % (fx, quant, style, len(got))
+        if style == "ort":
+            cpu = out + "_cpu"
+            subprocess.run(["phi-compile", os.path.join(fixtures, fx, "model.onnx"), "-o", cpu,
+                            "--quant=" + quant, "--target=cpu", *flags], check=True)
+            run = subprocess.run(["phi-run", cpu, "--tokens", ",".join(map(str, PROMPT)),
+                                  "-n", str(N), "--suppress", str(eos)],
+                                 check=True, capture_output=True, text=True).stdout
+            phi = [int(t) for t in run.split("tokens:")[1].split()[0].split(",")]
+            if phi == got:
+                msg += ", phi-run identical"
+            else:
+                failed = True
+                msg += ", phi-run differs: %s" % phi
+        print(msg)
     else:
         failed = True
         print("%s %s %s: genai %s != onnxruntime %s" % (fx, quant, style, got, want))
