@@ -2,7 +2,8 @@
 # The main job on the bundled tiny Phi-3.5-architecture model (LongRoPE,
 # onnxruntime-genai int4 graph and torch.onnx export of the same weights):
 # import into the phi dialect, raise to fused ops, show what came out; then
-# compile to an int4 ONNX model and generate with onnxruntime-genai.
+# compile to an int4 ONNX model and generate with onnxruntime-genai, and to
+# an int4 CPU library and generate with phi-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -28,3 +29,9 @@ echo "== phi-compile $model --quant=int4 -o $OUT/int4"
 ls "$OUT/int4" | sed 's/^/   /'
 PY=${PHI_PYTHON:-.venv/bin/python}
 "$PY" examples/generate.py "$OUT/int4" 5,17,33,42,9,71,12,8 -n 24
+
+# The same model as a CPU library (object, header, weights) and phi-run.
+echo "== phi-compile $model --quant=int4 --target=cpu -o $OUT/cpu"
+"$BUILD/bin/phi-compile" "$model" --quant=int4 --accuracy-level=4 --target=cpu -o "$OUT/cpu"
+ls "$OUT/cpu" | sed 's/^/   /'
+"$BUILD/bin/phi-run" "$OUT/cpu" --tokens 5,17,33,42,9,71,12,8 -n 24 | sed 's/^/   /'
