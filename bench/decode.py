@@ -9,7 +9,8 @@ builder does (bench/phi35_model.py, ~2.3 GB, made once), compiles it with
 `phi-compile --target=cpu` (accuracy level 4 as in the graph, and 0), then for
 each accuracy level: onnxruntime runs a prefill of the prompt and greedy
 decode steps with its KV cache (OrtValues fed back, no copies), and `phi-run`
-does the same with the compiled model. Prints decode tokens/s, the weight
+does the same with the compiled model (weights mapped, and read into huge
+pages with --huge-pages). Prints decode tokens/s, the weight
 bytes streamed per token as GB/s, and phi / onnxruntime ratios (> 1: phi is
 faster; the best of --rounds alternating runs of each); checks that both
 produced the same greedy tokens."""
@@ -64,9 +65,10 @@ def ort_decode(path, steps, threads, layers):
     return tokens, len(PROMPT) / times[0], steps / sum(times[1:])
 
 
-def phi_decode(binary, out_dir, steps, threads):
+def phi_decode(binary, out_dir, steps, threads, huge):
     out = subprocess.run([binary, out_dir, "--tokens", ",".join(map(str, PROMPT)), "-n",
-                          str(steps + 1), "--num-threads", str(threads)],
+                          str(steps + 1), "--num-threads", str(threads)] +
+                         (["--huge-pages"] if huge else []),
                          check=True, capture_output=True, text=True).stdout
     tokens = [int(t) for t in re.search(r"tokens:\s*([\d,]+)", out).group(1).split(",")]
     prefill = float(re.search(r"prefill: .*?([\d.]+) tokens/s", out).group(1))
@@ -91,8 +93,8 @@ def main():
     print("onnxruntime %s, %d threads, %d layers, %.2f GB of weights per token, prompt %d, %d decode steps"
           % (ort.__version__, args.threads, args.layers, wb / 1e9, len(PROMPT), args.steps))
     print("| accuracy | phi decode tok/s | phi GB/s | ort decode tok/s | ort GB/s | phi/ort | "
-          "phi prefill tok/s | ort prefill tok/s | same tokens |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "phi prefill tok/s | ort prefill tok/s | same tokens | phi huge pages tok/s | /ort |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for acc, onnx_name in ((4, "model.onnx"), (0, "model_acc0.onnx")):
         out_dir = os.path.join(args.work, "phi-%dl-acc%d" % (args.layers, acc))
         if not os.path.exists(os.path.join(out_dir, "model.weights")):
@@ -100,16 +102,19 @@ def main():
             subprocess.run([os.path.join(args.bin, "phi-compile"), os.path.join(model_dir, onnx_name),
                             "--target=cpu", "-o", out_dir], check=True)
             print("(phi-compile --target=cpu: %.1f s)" % (time.perf_counter() - t0), flush=True)
-        op = od = pp = pd = 0.0
+        op = od = pp = pd = hd = 0.0
+        run = os.path.join(args.bin, "phi-run")
         for _ in range(args.rounds):
             ot, p1, d1 = ort_decode(os.path.join(model_dir, onnx_name), args.steps, args.threads,
                                     args.layers)
             op, od = max(op, p1), max(od, d1)
-            pt, p1, d1 = phi_decode(os.path.join(args.bin, "phi-run"), out_dir, args.steps, args.threads)
+            pt, p1, d1 = phi_decode(run, out_dir, args.steps, args.threads, False)
             pp, pd = max(pp, p1), max(pd, d1)
-        print("| %d | %.2f | %.1f | %.2f | %.1f | %.2f | %.1f | %.1f | %s |" % (
-            acc, pd, pd * wb / 1e9, od, od * wb / 1e9, pd / od, pp, op, "yes" if pt == ot else
-            "no (%d of %d)" % (sum(a == b for a, b in zip(pt, ot)), len(ot))), flush=True)
+            ht, _, d1 = phi_decode(run, out_dir, args.steps, args.threads, True)
+            hd = max(hd, d1)
+        print("| %d | %.2f | %.1f | %.2f | %.1f | %.2f | %.1f | %.1f | %s | %.2f | %.2f |" % (
+            acc, pd, pd * wb / 1e9, od, od * wb / 1e9, pd / od, pp, op, "yes" if pt == ot == ht else
+            "no (%d of %d)" % (sum(a == b for a, b in zip(pt, ot)), len(ot)), hd, hd / od), flush=True)
 
 
 if __name__ == "__main__":

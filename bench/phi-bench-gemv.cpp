@@ -1,11 +1,12 @@
 //===- phi-bench-gemv.cpp - time the runtime's quantized GEMV -------------===//
 //
-//   phi-bench-gemv K N bits block accuracy threads [copies] [M]
+//   phi-bench-gemv K N bits block accuracy threads [copies] [M] [huge]
 //
 // Calls the kernel a compiled model calls (phi_rt_matmul_nbits) for M
 // tokens (default 1, decode) over `copies` distinct weight sets, cycling, so the weights
 // come from memory as in decode rather than from cache; prints the median
-// microseconds per GEMV. Driven by bench/gemv.py.
+// microseconds per GEMV. With `huge`, the weights sit in transparent huge
+// pages (madvise), as phi_options.huge_pages places a model's. Driven by bench/gemv.py.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,7 +16,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <string>
 #include <random>
+#include <sys/mman.h>
 
 extern "C" void phi_rt_matmul_nbits(void *, const int32_t *, const int64_t *, const float *);
 
@@ -34,6 +38,22 @@ int main(int argc, char **argv) {
   int64_t copies = argc > 7 && atoll(argv[7]) > 0 ? atoll(argv[7])
                                                   : std::max<int64_t>(1, (512ll << 20) / bytes);
   int64_t m = argc > 8 ? std::max<int64_t>(1, atoll(argv[8])) : 1;
+  bool huge = argc > 9 && std::string(argv[9]) == "huge";
+  uint8_t *arena = nullptr;
+  size_t used = 0, arenaSize = (size_t)copies * (size_t)(bytes + 128);
+  if (huge) {
+    arena = (uint8_t *)mmap(nullptr, arenaSize, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    madvise(arena, arenaSize, MADV_HUGEPAGE);
+  }
+  auto place = [&](Tensor &t) {
+    if (!huge)
+      return;
+    size_t n = t.numel() * dtypeSize(t.dt);
+    memcpy(arena + used, t.data, n);
+    t.data = arena + used;
+    used += (n + 63) / 64 * 64;
+  };
   Context c;
   c.pool = std::make_unique<ThreadPool>(threads);
   c.slots.resize(2 + 2 * copies);
@@ -48,6 +68,8 @@ int main(int argc, char **argv) {
       b.as<uint8_t>()[i] = (uint8_t)rng();
     for (int64_t i = 0; i < s.numel(); ++i)
       s.as<float>()[i] = 0.01f;
+    place(b);
+    place(s);
     c.slots[2 + 2 * cp] = b;
     c.slots[3 + 2 * cp] = s;
   }

@@ -333,16 +333,40 @@ phi_status phi_model_create(const phi_model_def *def, const char *path,
   struct stat st;
   fstat(fd, &st);
   size_t size = (size_t)st.st_size;
-  void *map = size ? mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
+  void *map = nullptr;
+  if (size && options && options->huge_pages) {
+    // Private anonymous memory in 2 MiB pages, filled from the file.
+    size_t huge = size_t(2) << 20, len = (size + huge - 1) / huge * huge;
+    map = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map != MAP_FAILED) {
+      madvise(map, len, MADV_HUGEPAGE);
+      size_t done = 0;
+      while (done < size) {
+        ssize_t r = pread(fd, static_cast<char *>(map) + done, size - done, (off_t)done);
+        if (r <= 0)
+          break;
+        done += (size_t)r;
+      }
+      if (done != size) {
+        munmap(map, len);
+        close(fd);
+        return failWith(nullptr, PHI_ERROR_WEIGHTS,
+                        what + ": cannot read: " + strerror(errno));
+      }
+      m->map = map; // unmapped by ~phi_model, also when a check below fails
+      m->mapSize = len;
+    }
+  } else if (size) {
+    map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+      m->map = map;
+      m->mapSize = size;
+    }
+  }
   close(fd);
   if (map == MAP_FAILED)
     return failWith(nullptr, PHI_ERROR_WEIGHTS,
                     what + ": cannot map: " + strerror(errno));
-  m->map = map; // unmapped by ~phi_model, also when a check below fails
-  m->mapSize = size;
-  // Decode streams the whole file per token: huge pages cut TLB misses.
-  if (map)
-    madvise(map, size, MADV_HUGEPAGE);
   return finishCreate(std::move(m), static_cast<const uint8_t *>(map), size, what, options,
                       out);
 }

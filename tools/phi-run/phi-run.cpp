@@ -36,6 +36,10 @@ static cl::opt<int> numNew("n", cl::desc("Tokens to generate (default 16)"), cl:
                            cl::cat(cat));
 static cl::opt<int> threads("num-threads", cl::desc("Worker threads (0: all cores)"),
                             cl::init(0), cl::cat(cat));
+static cl::opt<bool> hugePages(
+    "huge-pages",
+    cl::desc("Read the weights into transparent huge pages (phi_options.huge_pages)"),
+    cl::init(false), cl::cat(cat));
 static cl::list<int64_t> suppress(
     "suppress", cl::desc("Token ids never chosen (e.g. eos, to generate past it; as "
                          "onnxruntime-genai's min_length does), comma-separated"),
@@ -130,7 +134,7 @@ int main(int argc, char **argv) {
                     describe->toPtr<void (*)(void *)>(), run->toPtr<void (*)(void *)>()};
 
   // Weights inside the object (--embed-weights), else <name>.weights.
-  phi_options opts{threads};
+  phi_options opts{threads, hugePages ? 1 : 0};
   phi_model *m = nullptr;
   auto begin = (*jit)->lookup(name + "_weights");
   auto end = (*jit)->lookup(name + "_weights_end");

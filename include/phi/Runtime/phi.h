@@ -47,6 +47,11 @@ typedef struct phi_model_def {
 
 typedef struct phi_options {
   int num_threads; /* 0: all cores */
+  /* 1: read the weights file into private memory in transparent huge pages
+   * (fewer TLB misses: decode streams every weight per token; costs the read
+   * at create time and memory not shared with other processes). 0: map the
+   * file (instant, shared page cache). */
+  int huge_pages;
 } phi_options;
 
 typedef struct phi_model phi_model;
