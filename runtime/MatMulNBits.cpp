@@ -17,7 +17,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -447,30 +449,33 @@ __attribute__((target("avx2,fma"))) void decode4FloatAVX2(const Problem &p, cons
 /// time, so the accumulators stay in registers). A row (1.5 KB at K = 3072)
 /// stays in L1 across token tiles, so the weights stream from memory once per
 /// call whatever m is. `comb` holds each token's combined scales for the row.
-template <int NT>
-__attribute__((target("avx2,fma"))) void tile4Int8(const Problem &p, const DecodeA &d,
-                                                  const uint8_t *q, const float *comb,
-                                                  const float *corr, int64_t t0, int64_t j) {
-  int64_t nsub = p.k / 32;
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t)
-    acc[t] = _mm256_setzero_ps();
-  const int8_t *x = d.q.data() + t0 * p.k;
-  const float *cs = comb + t0 * nsub;
-  for (int64_t u = 0; u < nsub; ++u) {
-    __m256i w = nibbles(q + 16 * u);
-    for (int t = 0; t < NT; ++t) {
-      __m256i dp = _mm256_madd_epi16(
-          _mm256_maddubs_epi16(
-              w, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + t * p.k + 32 * u))),
-          _mm256_set1_epi16(1));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dp), _mm256_broadcast_ss(cs + t * nsub + u),
-                               acc[t]);
-    }
+// The int8 tile twice: AVX2 (maddubs + madd) and AVX-VNNI (one dpbusd).
+#define PHI_TILE4_INT8(NAME, TARGET, DOT)                                                  \
+  template <int NT>                                                                        \
+  __attribute__((target(TARGET))) void NAME(const Problem &p, const DecodeA &d,            \
+                                            const uint8_t *q, const float *comb,           \
+                                            const float *corr, int64_t t0, int64_t j) {    \
+    int64_t nsub = p.k / 32;                                                               \
+    __m256 acc[NT];                                                                        \
+    for (int t = 0; t < NT; ++t)                                                           \
+      acc[t] = _mm256_setzero_ps();                                                        \
+    const int8_t *x = d.q.data() + t0 * p.k;                                               \
+    const float *cs = comb; /* [NT, nsub], this tile's tokens */                            \
+    for (int64_t u = 0; u < nsub; ++u) {                                                   \
+      __m256i w = nibbles(q + 16 * u);                                                     \
+      for (int t = 0; t < NT; ++t) {                                                       \
+        __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + t * p.k + 32 * u)); \
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(w, xv)),                           \
+                                 _mm256_broadcast_ss(cs + t * nsub + u), acc[t]);          \
+      }                                                                                    \
+    }                                                                                      \
+    for (int t = 0; t < NT; ++t)                                                           \
+      p.out[(t0 + t) * p.n + j] = hsum(acc[t]) - 8.0f * corr[t];                           \
   }
-  for (int t = 0; t < NT; ++t)
-    p.out[(t0 + t) * p.n + j] = hsum(acc[t]) - 8.0f * corr[t0 + t];
-}
+#define PHI_DOT_AVX2(w, x) _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1))
+#define PHI_DOT_VNNI(w, x) _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), w, x)
+PHI_TILE4_INT8(tile4Int8, "avx2,fma", PHI_DOT_AVX2)
+PHI_TILE4_INT8(tile4Int8VNNI, "avx2,fma,avxvnni", PHI_DOT_VNNI)
 
 template <int NT>
 __attribute__((target("avx2,fma"))) void tile4Float(const Problem &p, const DecodeA &d,
@@ -500,35 +505,59 @@ __attribute__((target("avx2,fma"))) void tile4Float(const Problem &p, const Deco
     }
   }
   for (int t = 0; t < NT; ++t)
-    p.out[(t0 + t) * p.n + j] = hsum(acc[t]) - 8.0f * corr[t0 + t];
+    p.out[(t0 + t) * p.n + j] = hsum(acc[t]) - 8.0f * corr[t];
 }
+
+bool hasVNNI();
 
 __attribute__((target("avx2,fma"))) void prefill4AVX2(const Problem &p, const DecodeA &d,
                                                      bool int8Acts, int64_t jb, int64_t je) {
+  // Blocks of 16 rows (24 KiB of codes at K = 3072) against tiles of 4
+  // tokens: both stay in L1 while the other is swept, so neither the weights
+  // nor the activations are re-read from further out per row or per token.
+  constexpr int64_t kRows = 16;
   int64_t nsub = p.k / 32, row = p.blocks * p.blob;
-  std::vector<float> comb(p.m * nsub), corr(p.m);
-  for (int64_t j = jb; j < je; ++j) {
-    // f32 activations: comb is the weight scales alone (the same per token).
-    for (int64_t t = 0; t < p.m; ++t)
-      corr[t] = int8Acts ? rowScales(p, j, d.sa.data() + t * nsub, d.sx.data() + t * nsub,
-                                     comb.data() + t * nsub)
-                         : rowScales(p, j, nullptr, d.sx.data() + t * nsub, comb.data());
-    const uint8_t *q = p.codes + j * row;
-    const float *cs = comb.data(), *cr = corr.data();
-    int64_t t0 = 0;
-    for (; t0 + 4 <= p.m; t0 += 4)
-      int8Acts ? tile4Int8<4>(p, d, q, cs, cr, t0, j) : tile4Float<4>(p, d, q, cs, cr, t0, j);
-    switch (p.m - t0) {
-    case 3: int8Acts ? tile4Int8<3>(p, d, q, cs, cr, t0, j) : tile4Float<3>(p, d, q, cs, cr, t0, j); break;
-    case 2: int8Acts ? tile4Int8<2>(p, d, q, cs, cr, t0, j) : tile4Float<2>(p, d, q, cs, cr, t0, j); break;
-    case 1: int8Acts ? tile4Int8<1>(p, d, q, cs, cr, t0, j) : tile4Float<1>(p, d, q, cs, cr, t0, j); break;
-    default: break;
+  std::vector<float> comb(4 * nsub);
+  float corr[4];
+  const bool vnni = int8Acts && hasVNNI();
+  for (int64_t j0 = jb; j0 < je; j0 += kRows)
+    for (int64_t t0 = 0; t0 < p.m; t0 += 4) {
+      int64_t nt = std::min<int64_t>(4, p.m - t0);
+      for (int64_t j = j0; j < std::min(j0 + kRows, je); ++j) {
+        // Each token's combined scales for this row (f32 activations: the
+        // weight scales alone, the same for every token).
+        for (int64_t t = 0; t < nt; ++t)
+          corr[t] = int8Acts ? rowScales(p, j, d.sa.data() + (t0 + t) * nsub,
+                                         d.sx.data() + (t0 + t) * nsub, comb.data() + t * nsub)
+                             : rowScales(p, j, nullptr, d.sx.data() + (t0 + t) * nsub, comb.data());
+        const uint8_t *q = p.codes + j * row;
+        auto tile = [&](auto n) {
+          constexpr int NT = decltype(n)::value;
+          if (!int8Acts)
+            tile4Float<NT>(p, d, q, comb.data(), corr, t0, j);
+          else if (vnni)
+            tile4Int8VNNI<NT>(p, d, q, comb.data(), corr, t0, j);
+          else
+            tile4Int8<NT>(p, d, q, comb.data(), corr, t0, j);
+        };
+        switch (nt) {
+        case 4: tile(std::integral_constant<int, 4>()); break;
+        case 3: tile(std::integral_constant<int, 3>()); break;
+        case 2: tile(std::integral_constant<int, 2>()); break;
+        default: tile(std::integral_constant<int, 1>()); break;
+        }
+      }
     }
-  }
 }
 
 bool hasAVX2() {
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+
+/// AVX-VNNI dot products; PHI_NO_VNNI=1 forces the AVX2 ones (tests cover both).
+bool hasVNNI() {
+  static const bool yes = __builtin_cpu_supports("avxvnni") && !getenv("PHI_NO_VNNI");
   return yes;
 }
 #endif

@@ -88,6 +88,8 @@ int main() {
         fails += check(1, 64, 5, bits, 32, zp, acc, 2);
         // Prefill (m > 1), K not a multiple of the block, block 16 and 256.
         fails += check(3, 3072, 40, bits, 32, zp, acc, 2);
+        fails += check(9, 3072, 37, bits, 32, zp, acc, 2); // token tiles 4, 4, 1
+        fails += check(6, 1024, 20, bits, 64, zp, acc, 1);
         fails += check(2, 100, 9, bits, 32, zp, acc, 2);
         fails += check(1, 520, 17, bits, 16, zp, acc, 2);
         fails += check(2, 768, 11, bits, 256, zp, acc, 2);
