@@ -70,10 +70,6 @@ function(phi_add_model target)
     endif()
   endif()
   if(ARG_TARGET STREQUAL "cpu")
-    if(ARG_QUANT STREQUAL "fp16")
-      message(FATAL_ERROR "${where}: the cpu target computes in f32: use QUANT fp32, int8 or "
-                          "int4 (fp16 is for TARGET onnx)")
-    endif()
     if(NOT target MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
       message(FATAL_ERROR "${where}: with TARGET cpu the target name is the C symbol prefix "
                           "(<target>_def) and must be a C identifier")

@@ -284,6 +284,21 @@ void phi_rt_cast(void *rtp, const int32_t *s, const int64_t *ia, const float *) 
   c.at(s[0]) = std::move(out);
 }
 
+/// slots: [x]: f32 x rounded to fp16 precision (fp16 activations of
+/// --quant=fp16 models live in f32 slots, rounded where the IR has f16).
+void phi_rt_round_f16(void *rtp, const int32_t *s, const int64_t *, const float *) {
+  RT;
+  IN(0);
+  if (in0.dt != F32)
+    return c.fail(std::string("round_f16: expected f32, got ") + dtypeName(in0.dt));
+  Tensor out = alloc(F32, in0.shape);
+  const float *x = in0.as<float>();
+  float *o = out.as<float>();
+  for (int64_t i = 0; i < out.numel(); ++i)
+    o[i] = halfToFloat(floatToHalf(x[i]));
+  c.at(s[0]) = std::move(out);
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions and softmax
 //===----------------------------------------------------------------------===//

@@ -15,6 +15,7 @@
 #include "phi/Runtime/WeightsFile.h"
 #include "phi/Runtime/phi.h"
 
+#include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -43,6 +44,27 @@ const char *phi::rt::dtypeName(DType t) {
   case I8: return "i8";
   }
   return "?";
+}
+
+uint16_t phi::rt::floatToHalf(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000, absx = x & 0x7fffffff;
+  if (absx >= 0x7f800000) // inf, nan
+    return (uint16_t)(sign | 0x7c00 | (absx > 0x7f800000 ? 0x200 : 0));
+  if (absx >= 0x477ff000) // at or past the midpoint above 65504: inf
+    return (uint16_t)(sign | 0x7c00);
+  if (absx < 0x38800000) { // below 2^-14: a subnormal (or zero) half
+    float a;
+    memcpy(&a, &absx, 4);
+    // Exact scaling to units of 2^-24, then round to nearest even.
+    return (uint16_t)(sign | (uint32_t)std::nearbyint(a * 16777216.0f));
+  }
+  uint32_t h = (((absx >> 23) - 127 + 15) << 10) | ((absx & 0x7fffff) >> 13);
+  uint32_t rest = absx & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+    ++h; // a carry into the exponent is the right answer
+  return (uint16_t)(sign | h);
 }
 
 float phi::rt::halfToFloat(uint16_t h) {

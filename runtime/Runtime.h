@@ -46,6 +46,8 @@ struct Tensor {
 
 Tensor alloc(DType dt, std::vector<int64_t> shape);
 float halfToFloat(uint16_t h);
+/// Round to nearest even, as IEEE conversion does (overflow to inf).
+uint16_t floatToHalf(float f);
 
 /// A fixed team of worker threads for data-parallel loops.
 class ThreadPool {

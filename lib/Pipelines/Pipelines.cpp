@@ -37,11 +37,6 @@ mlir::LogicalResult mlir::phi::buildPhiCompilePipeline(OpPassManager &pm,
             "' is not implemented yet (available: onnx, cpu)";
     return failure();
   }
-  if (o.target == "cpu" && q == "fp16") {
-    error = "the cpu target computes in f32: use quant=fp32, int8 or int4 "
-            "(fp16 is for the onnx target)";
-    return failure();
-  }
   buildPhiRaisePipeline(pm);
   if (!o.extraPasses.empty()) {
     std::string msg;

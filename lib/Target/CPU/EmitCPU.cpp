@@ -24,6 +24,7 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -69,6 +70,7 @@ struct Call {
 struct WeightSlot {
   Value value;
   bool transposed; // stored [N, K] from a [K, N] value
+  bool widen;      // an f16 value stored as f32
   int32_t slot;
   int32_t dtype;
   SmallVector<int64_t> shape;
@@ -105,6 +107,8 @@ private:
   int32_t numSlots = 0;
   SmallVector<WeightSlot> weights;
   std::vector<Call> calls;
+  /// Each lowered op's last call (values it uses are freed after it).
+  llvm::DenseMap<Operation *, size_t> lastCallOf;
   SmallVector<std::pair<int32_t, std::string>> outputs;
   struct InputDecl {
     int32_t slot;
@@ -124,7 +128,11 @@ FailureOr<int32_t> Lowering::operand(Value v, Operation *user, bool transposed) 
     if (it != weightSlots.end())
       return it->second;
     auto t = cast<RankedTensorType>(v.getType());
-    int32_t code = dtypeCode(t.getElementType());
+    // f16 weights stay f16 where matmul_wt reads them (the bulk of an fp16
+    // model); elsewhere kernels read f32, so they are widened when written.
+    bool widen = t.getElementType().isF16() && !transposed;
+    int32_t code = widen ? dtypeCode(Float32Type::get(v.getContext()))
+                         : dtypeCode(t.getElementType());
     if (!code)
       return user->emitError() << "weight of type " << t
                                << " has no CPU runtime representation",
@@ -135,11 +143,11 @@ FailureOr<int32_t> Lowering::operand(Value v, Operation *user, bool transposed) 
     int64_t bytes = t.getNumElements() *
                     (t.getElementType().isInteger(1)
                          ? 1
-                         : (t.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+                         : widen ? 4 : (t.getElementType().getIntOrFloatBitWidth() + 7) / 8);
     payload = (payload + ::phi::weights::kAlign - 1) / ::phi::weights::kAlign *
               ::phi::weights::kAlign;
     int32_t slot = numSlots++;
-    weights.push_back({v, transposed, slot, code, shape, bytes, payload});
+    weights.push_back({v, transposed, widen, slot, code, shape, bytes, payload});
     payload += bytes;
     weightSlots[key] = slot;
     return slot;
@@ -172,8 +180,12 @@ LogicalResult Lowering::plan() {
     for (int64_t d : t.getShape())
       shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
     // A KV cache's head dim may be dynamic in the graph: take it from the
-    // attention that reads it.
+    // attention that reads it (through a cast, under the fp16 policy).
+    SmallVector<Operation *> users(arg.getUsers());
     for (Operation *u : arg.getUsers())
+      if (isa<CastOp>(u))
+        users.append(u->getUsers().begin(), u->getUsers().end());
+    for (Operation *u : users)
       if (auto a = dyn_cast<AttentionOp>(u); a && shape.size() == 4) {
         auto kt = cast<RankedTensorType>(a.getK().getType());
         shape[1] = kt.getDimSize(1);
@@ -209,16 +221,7 @@ LogicalResult Lowering::plan() {
   // and weights stay).
   llvm::DenseSet<Value> returned(ret.getOperands().begin(), ret.getOperands().end());
   llvm::DenseMap<Value, size_t> lastUse;
-  llvm::DenseMap<Operation *, size_t> callIndex;
-  {
-    size_t i = 0;
-    for (Operation &op : body.without_terminator()) {
-      if (op.getNumResults() &&
-          llvm::all_of(op.getResults(), WeightEvaluator::isWeightExpression))
-        continue;
-      callIndex[&op] = i++;
-    }
-  }
+  const llvm::DenseMap<Operation *, size_t> &callIndex = lastCallOf;
   auto valueLive = [&](Value v) {
     return slots.count(v) && !returned.contains(v);
   };
@@ -248,11 +251,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     auto t = dyn_cast<RankedTensorType>(r.getType());
     if (!t)
       return op->emitError() << "the CPU target needs ranked tensors";
-    if (t.getElementType().isF16() || t.getElementType().isBF16())
-      return op->emitError() << "the CPU target computes activations in f32; "
-                                "fp16 activations are not supported yet (use "
-                                "--quant=fp32, int8 or int4)",
-             failure();
+    if (t.getElementType().isBF16())
+      return op->emitError() << "the CPU target has no bf16 activations", failure();
   }
   Call c;
   auto ins = [&](ValueRange vs) -> LogicalResult {
@@ -310,7 +310,9 @@ LogicalResult Lowering::lowerOp(Operation *op) {
           .Case<SiluOp>([&](auto) { return unary(11); })
           .Case<WhereOp>([&](auto) { return simple("where"); })
           .Case<CastOp>([&](CastOp o) -> LogicalResult {
-            int32_t to = dtypeCode(getElementTypeOrSelf(o.getType()));
+            Type toType = getElementTypeOrSelf(o.getType());
+            // To f16: to f32 here, rounded after the call (see below).
+            int32_t to = dtypeCode(toType.isF16() ? Float32Type::get(o.getContext()) : toType);
             if (!to)
               return o.emitError() << "cast to " << o.getType()
                                    << " is not supported on the CPU target";
@@ -480,6 +482,17 @@ LogicalResult Lowering::lowerOp(Operation *op) {
   if (failed(r))
     return failure();
   calls.push_back(std::move(c));
+  // fp16 activations (--quant=fp16) live in f32 slots, rounded to fp16 where
+  // the IR says a value is f16: fp16 storage, f32 arithmetic, as onnxruntime's
+  // CPU provider runs fp16 graphs.
+  for (Value res : op->getResults())
+    if (getElementTypeOrSelf(res.getType()).isF16()) {
+      Call round;
+      round.kernel = "round_f16";
+      round.slots = {slots[res]};
+      calls.push_back(std::move(round));
+    }
+  lastCallOf[op] = calls.size() - 1;
   return success();
 }
 
@@ -515,6 +528,20 @@ LogicalResult Lowering::writeWeights(llvm::StringRef path) {
     FailureOr<ArrayRef<char>> bytes = eval.evaluate(w.value);
     if (failed(bytes))
       return failure();
+    std::vector<char> wide;
+    if (w.widen) {
+      wide.resize(bytes->size() * 2);
+      for (size_t i = 0; i < bytes->size() / 2; ++i) {
+        uint16_t h;
+        memcpy(&h, bytes->data() + 2 * i, 2);
+        llvm::APFloat v(llvm::APFloat::IEEEhalf(), llvm::APInt(16, h));
+        bool lost;
+        v.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven, &lost);
+        float f = v.convertToFloat();
+        memcpy(wide.data() + 4 * i, &f, 4);
+      }
+      bytes = ArrayRef<char>(wide);
+    }
     if ((int64_t)bytes->size() != w.nbytes)
       return w.value.getDefiningOp()->emitError()
              << "weight evaluated to " << bytes->size() << " bytes, expected " << w.nbytes;
