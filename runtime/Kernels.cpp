@@ -14,6 +14,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 using namespace phi::rt;
 
 namespace {
@@ -127,6 +131,65 @@ std::vector<float> floats(const Tensor &t) {
       v[i] = (float)load(t, i);
   return v;
 }
+
+#if defined(__x86_64__)
+#define PHI_KERNELS_X86 1
+bool hasAVX2F16C() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          __builtin_cpu_supports("f16c");
+  return yes;
+}
+
+/// 8 weights of row `wr` (f32 or f16) from element t, as f32.
+__attribute__((target("avx2,fma,f16c"))) inline __m256 load8w(const Tensor &w, const uint8_t *wr,
+                                                            int64_t t) {
+  if (w.dt == F16)
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(wr + 2 * t)));
+  return _mm256_loadu_ps(reinterpret_cast<const float *>(wr) + t);
+}
+
+__attribute__((target("avx2,fma"))) inline float hsum8(__m256 v) {
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+  return _mm_cvtss_f32(s4);
+}
+
+/// Float matmul against a [N, K] weight (f32, or f16 converted as read):
+/// rows of the weight against tiles of up to 4 tokens, 8 lanes x 2
+/// accumulators per token, the row streamed once per tile with prefetch.
+__attribute__((target("avx2,fma,f16c"))) void matmulWtAVX2(const float *a, const Tensor &w,
+                                                          int64_t m, int64_t k, int64_t n,
+                                                          float *o, int64_t jb, int64_t je) {
+  int64_t es = w.dt == F16 ? 2 : 4, k16 = k / 16 * 16;
+  for (int64_t j = jb; j < je; ++j) {
+    const uint8_t *wr = w.data + j * k * es;
+    for (int64_t i0 = 0; i0 < m; i0 += 4) {
+      int64_t nt = std::min<int64_t>(4, m - i0);
+      __m256 acc[4][2];
+      for (int q = 0; q < 4; ++q)
+        acc[q][0] = acc[q][1] = _mm256_setzero_ps();
+      for (int64_t t = 0; t < k16; t += 16) {
+        _mm_prefetch(reinterpret_cast<const char *>(wr + t * es + 4096), _MM_HINT_T0);
+        __m256 w0 = load8w(w, wr, t), w1 = load8w(w, wr, t + 8);
+        for (int64_t q = 0; q < nt; ++q) {
+          const float *x = a + (i0 + q) * k + t;
+          acc[q][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x), acc[q][0]);
+          acc[q][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + 8), acc[q][1]);
+        }
+      }
+      for (int64_t q = 0; q < nt; ++q) {
+        float r = hsum8(_mm256_add_ps(acc[q][0], acc[q][1]));
+        const float *x = a + (i0 + q) * k;
+        for (int64_t t = k16; t < k; ++t)
+          r += x[t] * (w.dt == F16 ? halfToFloat(w.as<uint16_t>()[j * k + t])
+                                   : w.as<float>()[j * k + t]);
+        o[(i0 + q) * n + j] = r;
+      }
+    }
+  }
+}
+#endif
 
 } // namespace
 
@@ -813,28 +876,30 @@ void phi_rt_matmul_wt(void *rtp, const int32_t *s, const int64_t *, const float 
   if (w.shape[1] != k)
     return c.fail("matmul: input " + shapeStr(in1.shape) + " and weight [K=" +
                   std::to_string(w.shape[1]) + "]");
+  if (w.dt != F32 && w.dt != F16)
+    return c.fail(std::string("matmul: weight of type ") + dtypeName(w.dt));
   std::vector<int64_t> shape = in1.shape;
   shape.back() = n;
   Tensor out = alloc(F32, shape);
   const float *a = in1.as<float>();
   float *o = out.as<float>();
-  std::vector<float> wf;
-  const float *wp = w.as<float>();
-  if (w.dt == F16) {
-    wf = floats(w);
-    wp = wf.data();
-  }
   c.pool->parallelFor(n, [&](int64_t b, int64_t e) {
-    for (int64_t j = b; j < e; ++j) {
-      const float *wr = wp + j * k;
+#ifdef PHI_KERNELS_X86
+    if (hasAVX2F16C())
+      return matmulWtAVX2(a, w, m, k, n, o, b, e);
+#endif
+    for (int64_t j = b; j < e; ++j)
       for (int64_t i = 0; i < m; ++i) {
         const float *ar = a + i * k;
         float acc = 0;
-        for (int64_t t = 0; t < k; ++t)
-          acc += ar[t] * wr[t];
+        if (w.dt == F16)
+          for (int64_t t = 0; t < k; ++t)
+            acc += ar[t] * halfToFloat(w.as<uint16_t>()[j * k + t]);
+        else
+          for (int64_t t = 0; t < k; ++t)
+            acc += ar[t] * w.as<float>()[j * k + t];
         o[i * n + j] = acc;
       }
-    }
   }, 8);
   c.at(s[0]) = std::move(out);
 }
