@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Runtime.h"
+#include "SIMD.h"
 
 #include <algorithm>
 #include <cmath>
@@ -148,13 +149,6 @@ __attribute__((target("avx2,fma,f16c"))) inline __m256 load8w(const Tensor &w, c
   return _mm256_loadu_ps(reinterpret_cast<const float *>(wr) + t);
 }
 
-__attribute__((target("avx2,fma"))) inline float hsum8(__m256 v) {
-  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
-  return _mm_cvtss_f32(s4);
-}
-
 /// Float matmul against a [N, K] weight (f32, or f16 converted as read):
 /// rows of the weight against tiles of up to 4 tokens, 8 lanes x 2
 /// accumulators per token, the row streamed once per tile with prefetch.
@@ -179,7 +173,7 @@ __attribute__((target("avx2,fma,f16c"))) void matmulWtAVX2(const float *a, const
         }
       }
       for (int64_t q = 0; q < nt; ++q) {
-        float r = hsum8(_mm256_add_ps(acc[q][0], acc[q][1]));
+        float r = hsum(_mm256_add_ps(acc[q][0], acc[q][1]));
         const float *x = a + (i0 + q) * k;
         for (int64_t t = k16; t < k; ++t)
           r += x[t] * (w.dt == F16 ? halfToFloat(w.as<uint16_t>()[j * k + t])

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Runtime.h"
+#include "SIMD.h"
 
 #include <algorithm>
 #include <cmath>
@@ -152,13 +153,6 @@ __attribute__((target("avx2"))) inline __m256i unpack4(const uint8_t *q, int z) 
 __attribute__((target("avx2"))) inline __m256i load8(const uint8_t *q) {
   return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(q)),
                           _mm256_set1_epi8((char)0x80));
-}
-
-__attribute__((target("avx2"))) inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
 }
 
 /// Signed int8 dot of 32 lanes (w in -128..127, x in -127..127), as 8 int32
