@@ -185,6 +185,21 @@ __attribute__((target("avx2,fma,f16c"))) void matmulWtAVX2(const float *a, const
 }
 #endif
 
+/// sum a[t] * b[t] in 8 independent lanes: the compiler vectorizes it (a
+/// single running sum is a dependency chain it may not reorder), then the
+/// lanes are added. Attention's q . k over the whole KV cache runs on this.
+float dotF32(const float *a, const float *b, int64_t n) {
+  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t t = 0;
+  for (; t + 8 <= n; t += 8)
+    for (int l = 0; l < 8; ++l)
+      lane[l] += a[t + l] * b[t + l];
+  float r = ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+  for (; t < n; ++t)
+    r += a[t] * b[t];
+  return r;
+}
+
 } // namespace
 
 extern "C" {
@@ -1060,10 +1075,7 @@ void phi_rt_attention(void *rtp, const int32_t *s, const int64_t *ia, const floa
             sc[j] = -INFINITY;
             continue;
           }
-          float dot = 0;
-          for (int64_t t = 0; t < D; ++t)
-            dot += q[t] * K[j * D + t];
-          sc[j] = dot * scale;
+          sc[j] = dotF32(q, K + j * D, D) * scale;
           m = std::max(m, sc[j]);
         }
         float sum = 0;
