@@ -143,6 +143,10 @@ LogicalResult writeAtomically(llvm::StringRef path, llvm::StringRef text) {
   out->keep();
   return success();
 }
+/// --depfile, opened before anything is compiled (a bad path fails first)
+/// and kept only when the compile succeeded.
+std::unique_ptr<llvm::ToolOutputFile> depfileOut;
+
 /// Writes `depfile`: `first-output: input...`, paths absolute, spaces escaped.
 LogicalResult writeDepfile(llvm::StringRef firstOutput,
                            const std::vector<std::string> &inputs) {
@@ -163,7 +167,9 @@ LogicalResult writeDepfile(llvm::StringRef firstOutput,
   std::string text = absolute(firstOutput) + ":";
   for (const std::string &in : inputs)
     text += " \\\n  " + absolute(in);
-  return writeAtomically(depfile, text + "\n");
+  depfileOut->os() << text << "\n";
+  depfileOut->keep();
+  return success();
 }
 } // namespace
 
@@ -243,6 +249,8 @@ int main(int argc, char **argv) {
   pm.enableTiming(timing);
 
   std::string err;
+  if (!depfile.empty() && !(depfileOut = openOutputFile(depfile, &err)))
+    return fail(err);
   auto file = openInputFile(inputPath, &err);
   if (!file)
     return fail(err);
