@@ -1116,4 +1116,31 @@ void phi_rt_gated_silu(void *rtp, const int32_t *s, const int64_t *, const float
   c.at(s[0]) = std::move(out);
 }
 
+/// A row kernel the compiler generated (from linalg): two rank-2 f32
+/// memrefs in MLIR's expanded descriptor form (allocated, aligned, offset,
+/// sizes[2], strides[2] each).
+using RowKernel = void (*)(float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                           float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
+
+/// slots: [out, in]; ia: [in row width, out row width]; `fn`: the generated
+/// kernel, run on blocks of rows across the thread pool.
+void phi_rt_rows(void *rtp, const int32_t *s, const int64_t *ia, const float *, void *fn) {
+  RT;
+  IN(1);
+  int64_t ic = ia[0], oc = ia[1];
+  if (in1.dt != F32 || in1.shape.empty() || in1.shape.back() != ic)
+    return c.fail("rows: input " + shapeStr(in1.shape) + " is not f32 rows of " +
+                  std::to_string(ic));
+  std::vector<int64_t> shape = in1.shape;
+  shape.back() = oc;
+  Tensor out = alloc(F32, shape);
+  int64_t rows = in1.numel() / ic;
+  auto kernel = reinterpret_cast<RowKernel>(fn);
+  float *x = const_cast<float *>(in1.as<float>()), *o = out.as<float>();
+  c.pool->parallelFor(rows, [&](int64_t b, int64_t e) {
+    kernel(x + b * ic, x + b * ic, 0, e - b, ic, ic, 1, o + b * oc, o + b * oc, 0, e - b, oc, oc, 1);
+  });
+  c.at(s[0]) = std::move(out);
+}
+
 } // extern "C"

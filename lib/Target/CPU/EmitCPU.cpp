@@ -18,6 +18,15 @@
 #include "phi/Weights/Weights.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Support/FileUtilities.h"
@@ -28,6 +37,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -65,6 +75,16 @@ struct Call {
   SmallVector<int64_t> ints;
   SmallVector<float> floats;
   SmallVector<int32_t> frees; // slots dead after this call
+  /// A kernel compiled into the object (index into Lowering::generated), or
+  /// -1: the call passes its address to the runtime entry as a 5th argument.
+  int generated = -1;
+};
+
+/// A kernel the compiler generates (linalg -> loops -> LLVM, optimized and
+/// vectorized by LLVM for the target CPU) instead of calling the runtime's.
+struct GeneratedKernel {
+  std::string kind; // "gated_silu"
+  int64_t cols;     // static width of the output rows
 };
 
 struct WeightSlot {
@@ -107,6 +127,10 @@ private:
   int32_t numSlots = 0;
   SmallVector<WeightSlot> weights;
   std::vector<Call> calls;
+  /// Kernels compiled into the object; see GeneratedKernel.
+  std::vector<GeneratedKernel> generated;
+  LogicalResult buildGenerated(ModuleOp m);
+  std::string kernelName(int i) const;
   /// Each lowered op's last call (values it uses are freed after it).
   llvm::DenseMap<Operation *, size_t> lastCallOf;
   SmallVector<std::pair<int32_t, std::string>> outputs;
@@ -474,7 +498,25 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             return ins({o.getQ(), o.getK(), o.getV(), o.getPastKey(),
                         o.getPastValue(), o.getMask()});
           })
-          .Case<GatedSiluOp>([&](auto) { return simple("gated_silu"); })
+          .Case<GatedSiluOp>([&](GatedSiluOp o) -> LogicalResult {
+            // f32 rows of a static width: generated code (the runtime calls it
+            // on row blocks across threads); anything else: the runtime's.
+            auto in = cast<RankedTensorType>(o.getInput().getType());
+            auto out = cast<RankedTensorType>(o.getType());
+            if (in.getElementType().isF32() && out.getElementType().isF32() &&
+                !in.isDynamicDim(in.getRank() - 1)) {
+              int64_t cols = in.getDimSize(in.getRank() - 1) / 2;
+              auto it = llvm::find_if(generated, [&](const GeneratedKernel &g) {
+                return g.kind == "gated_silu" && g.cols == cols;
+              });
+              c.generated = it - generated.begin();
+              if (it == generated.end())
+                generated.push_back({"gated_silu", cols});
+              c.ints = {2 * cols, cols};
+              return simple("rows");
+            }
+            return simple("gated_silu");
+          })
           .Default([&](Operation *o) {
             return o->emitError() << "'" << o->getName()
                                   << "' is not supported by the CPU target";
@@ -580,11 +622,98 @@ LogicalResult Lowering::writeWeights(llvm::StringRef path) {
   return success();
 }
 
+std::string Lowering::kernelName(int i) const {
+  return opts.name + "_" + generated[i].kind + "_" + std::to_string(generated[i].cols);
+}
+
+LogicalResult Lowering::buildGenerated(ModuleOp m) {
+  if (generated.empty())
+    return success();
+  MLIRContext *ctx = module.getContext();
+  ctx->loadDialect<func::FuncDialect, linalg::LinalgDialect, memref::MemRefDialect,
+                   math::MathDialect, arith::ArithDialect>();
+  Location loc = fn.getLoc();
+  OwningOpRef<ModuleOp> km = ModuleOp::create(loc);
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(km->getBody());
+  Type f32 = b.getF32Type();
+  for (size_t i = 0; i < generated.size(); ++i) {
+    int64_t n = generated[i].cols;
+    // gated_silu over rows: out[r, j] = in[r, n + j] * silu(in[r, j]).
+    auto inT = MemRefType::get({ShapedType::kDynamic, 2 * n}, f32);
+    auto outT = MemRefType::get({ShapedType::kDynamic, n}, f32);
+    auto f = func::FuncOp::create(b, loc, kernelName(i), b.getFunctionType({inT, outT}, {}));
+    f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(f.addEntryBlock());
+    Value in = f.getArgument(0), out = f.getArgument(1);
+    Value rows = memref::DimOp::create(b, loc, in, 0);
+    SmallVector<OpFoldResult> sizes = {rows, b.getIndexAttr(n)},
+                              one = {b.getIndexAttr(1), b.getIndexAttr(1)};
+    Value gate = memref::SubViewOp::create(b, loc, in,
+                                           ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+                                           sizes, one);
+    Value up = memref::SubViewOp::create(b, loc, in,
+                                         ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(n)},
+                                         sizes, one);
+    AffineMap id = b.getMultiDimIdentityMap(2);
+    linalg::GenericOp::create(
+        b, loc, ValueRange{gate, up}, ValueRange{out}, ArrayRef<AffineMap>{id, id, id},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value neg = arith::NegFOp::create(nb, l, a[0]);
+          Value e = math::ExpOp::create(nb, l, neg);
+          Value one1 = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f));
+          Value den = arith::AddFOp::create(nb, l, one1, e);
+          Value silu = arith::DivFOp::create(nb, l, a[0], den);
+          linalg::YieldOp::create(nb, l, ValueRange{arith::MulFOp::create(nb, l, a[1], silu)});
+        });
+    func::ReturnOp::create(b, loc);
+  }
+  // exp as a polynomial (arith only): the loops stay vectorizable, where a
+  // call to expf would keep them scalar.
+  {
+    RewritePatternSet patterns(ctx);
+    populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(applyPatternsGreedily(*km, std::move(patterns))))
+      return module.emitError() << "approximating math in the generated CPU kernels failed";
+  }
+  // linalg -> loops -> LLVM; LLVM's own pipeline vectorizes them for the CPU.
+  PassManager pm(ctx);
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  if (failed(pm.run(*km)))
+    return module.emitError() << "lowering the generated CPU kernels failed";
+  bool allLLVM = true;
+  km->walk([&](Operation *op) {
+    if (!isa<ModuleOp>(op) && op->getDialect() &&
+        op->getDialect()->getNamespace() != LLVM::LLVMDialect::getDialectNamespace())
+      allLLVM = false;
+  });
+  if (!allLLVM)
+    return module.emitError() << "generated CPU kernels did not lower to the LLVM dialect";
+  OpBuilder mb(ctx);
+  mb.setInsertionPointToEnd(m.getBody());
+  for (Operation &op : km->getBody()->getOperations())
+    mb.clone(op);
+  return success();
+}
+
 OwningOpRef<ModuleOp> Lowering::build() {
   MLIRContext *ctx = module.getContext();
   ctx->loadDialect<LLVM::LLVMDialect>();
   Location loc = fn.getLoc();
   OwningOpRef<ModuleOp> m = ModuleOp::create(loc);
+  if (failed(buildGenerated(*m)))
+    return nullptr;
   OpBuilder b(ctx);
   b.setInsertionPointToEnd(m->getBody());
   auto ptr = LLVM::LLVMPointerType::get(ctx);
@@ -684,8 +813,15 @@ OwningOpRef<ModuleOp> Lowering::build() {
     b.setInsertionPointToStart(entry);
     Value rt = entry->getArgument(0);
     for (const Call &c : calls) {
-      LLVM::CallOp::create(b, loc, declare("phi_rt_" + c.kernel, {ptr, ptr, ptr, ptr}),
-                           ValueRange{rt, i32s(c.slots), i64s(c.ints), f32s(c.floats)});
+      if (c.generated >= 0)
+        LLVM::CallOp::create(
+            b, loc, declare("phi_rt_" + c.kernel, {ptr, ptr, ptr, ptr, ptr}),
+            ValueRange{rt, i32s(c.slots), i64s(c.ints), f32s(c.floats),
+                       LLVM::AddressOfOp::create(b, loc, ptr,
+                                                 kernelName(c.generated))});
+      else
+        LLVM::CallOp::create(b, loc, declare("phi_rt_" + c.kernel, {ptr, ptr, ptr, ptr}),
+                             ValueRange{rt, i32s(c.slots), i64s(c.ints), f32s(c.floats)});
       for (int32_t s : c.frees)
         LLVM::CallOp::create(b, loc, declare("phi_rt_free", {ptr, i32}),
                              ValueRange{rt, cst(i32, s)});
@@ -794,6 +930,8 @@ LogicalResult mlir::phi::emitCPUArtifacts(ModuleOp module, llvm::StringRef dir,
     return failure();
   };
   OwningOpRef<ModuleOp> llvmModule = l.build();
+  if (!llvmModule)
+    return cleanup();
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -806,6 +944,21 @@ LogicalResult mlir::phi::emitCPUArtifacts(ModuleOp module, llvm::StringRef dir,
   }
   ir->setTargetTriple(triple);
   ir->setDataLayout(tm->createDataLayout());
+  // LLVM's O2 pipeline for the target CPU: vectorizes the generated kernels
+  // (AVX2, AVX-512, NEON as --cpu/--features allow).
+  {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(tm.get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2).run(*ir, mam);
+  }
   if (opts.embedWeights) {
     llvm::SmallString<256> abs(tmpWeights);
     llvm::sys::fs::make_absolute(abs);
