@@ -1143,4 +1143,54 @@ void phi_rt_rows(void *rtp, const int32_t *s, const int64_t *ia, const float *, 
   c.at(s[0]) = std::move(out);
 }
 
+/// Generated rms_norm kernels (expanded memref ABI): rows [rows, h] are
+/// (ptr, ptr, offset, rows, h, h, 1), the weight [h] is (ptr, ptr, 0, h, 1).
+#define PHI_ROWS2 float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t
+#define PHI_VEC1 float *, float *, int64_t, int64_t, int64_t
+using RMSKernel = void (*)(PHI_ROWS2, PHI_VEC1, PHI_ROWS2);
+using RMSSkipKernel = void (*)(PHI_ROWS2, PHI_ROWS2, PHI_VEC1, PHI_ROWS2, PHI_ROWS2);
+#undef PHI_ROWS2
+#undef PHI_VEC1
+
+/// slots: [out, residual | -1, x, weight, skip | -1]; ia: [h]; `fn`: the
+/// generated kernel (with a skip operand exactly when slot 4 is one).
+void phi_rt_rms_rows(void *rtp, const int32_t *s, const int64_t *ia, const float *, void *fn) {
+  RT;
+  IN(2);
+  int64_t h = ia[0];
+  const Tensor &w = c.at(s[3]);
+  if (in2.dt != F32 || in2.shape.empty() || in2.shape.back() != h || w.dt != F32 ||
+      w.numel() != h)
+    return c.fail("rms_norm: input " + shapeStr(in2.shape) + " and weight " +
+                  shapeStr(w.shape) + " are not f32 rows of " + std::to_string(h));
+  int64_t rows = in2.numel() / h;
+  Tensor out = alloc(F32, in2.shape), res;
+  float *x = const_cast<float *>(in2.as<float>()), *wp = const_cast<float *>(w.as<float>());
+  float *o = out.as<float>();
+  if (s[4] >= 0) {
+    const Tensor &sk = contiguousRef(c, s[4]);
+    if (sk.dt != F32 || sk.shape != in2.shape)
+      return c.fail("rms_norm: skip " + shapeStr(sk.shape) + " differs from input " +
+                    shapeStr(in2.shape));
+    res = alloc(F32, in2.shape);
+    float *k = const_cast<float *>(sk.as<float>()), *r = res.as<float>();
+    auto kernel = reinterpret_cast<RMSSkipKernel>(fn);
+    c.pool->parallelFor(rows, [&](int64_t b, int64_t e) {
+      int64_t n = e - b, at = b * h;
+      kernel(x + at, x + at, 0, n, h, h, 1, k + at, k + at, 0, n, h, h, 1, wp, wp, 0, h, 1,
+             o + at, o + at, 0, n, h, h, 1, r + at, r + at, 0, n, h, h, 1);
+    });
+  } else {
+    auto kernel = reinterpret_cast<RMSKernel>(fn);
+    c.pool->parallelFor(rows, [&](int64_t b, int64_t e) {
+      int64_t n = e - b, at = b * h;
+      kernel(x + at, x + at, 0, n, h, h, 1, wp, wp, 0, h, 1, o + at, o + at, 0, n, h, h, 1);
+    });
+    res = in2; // the residual of a norm without skip is its input
+  }
+  c.at(s[0]) = std::move(out);
+  if (s[1] >= 0)
+    c.at(s[1]) = std::move(res);
+}
+
 } // extern "C"

@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -83,8 +84,12 @@ struct Call {
 /// A kernel the compiler generates (linalg -> loops -> LLVM, optimized and
 /// vectorized by LLVM for the target CPU) instead of calling the runtime's.
 struct GeneratedKernel {
-  std::string kind; // "gated_silu"
+  std::string kind; // "gated_silu", "rms_norm", "rms_norm_skip"
   int64_t cols;     // static width of the output rows
+  float eps = 0;    // rms_norm
+  bool operator==(const GeneratedKernel &o) const {
+    return kind == o.kind && cols == o.cols && eps == o.eps;
+  }
 };
 
 struct WeightSlot {
@@ -131,6 +136,8 @@ private:
   std::vector<GeneratedKernel> generated;
   LogicalResult buildGenerated(ModuleOp m);
   std::string kernelName(int i) const;
+  /// The index of kernel `k` in `generated`, added if new.
+  int generate(const GeneratedKernel &k);
   /// Each lowered op's last call (values it uses are freed after it).
   llvm::DenseMap<Operation *, size_t> lastCallOf;
   SmallVector<std::pair<int32_t, std::string>> outputs;
@@ -429,6 +436,23 @@ LogicalResult Lowering::lowerOp(Operation *op) {
           })
           .Case<EmbeddingOp>([&](auto) { return simple("embedding"); })
           .Case<RMSNormOp>([&](RMSNormOp o) -> LogicalResult {
+            // f32 rows of a static width with an f32 weight: generated code.
+            auto in = cast<RankedTensorType>(o.getInput().getType());
+            auto wt = cast<RankedTensorType>(o.getWeight().getType());
+            if (in.getElementType().isF32() && wt.getElementType().isF32() &&
+                wt.getRank() == 1 && !in.isDynamicDim(in.getRank() - 1) &&
+                wt.getDimSize(0) == in.getDimSize(in.getRank() - 1) &&
+                (!o.getSkip() ||
+                 cast<RankedTensorType>(o.getSkip().getType()).getElementType().isF32())) {
+              int64_t h = wt.getDimSize(0);
+              c.generated = generate({o.getSkip() ? "rms_norm_skip" : "rms_norm", h,
+                                      o.getEpsilon().convertToFloat()});
+              c.kernel = "rms_rows";
+              c.ints = {h};
+              c.slots.push_back(slotOf(o.getOutput()));
+              c.slots.push_back(o.getResidual() ? slotOf(o.getResidual()) : -1);
+              return ins({o.getInput(), o.getWeight(), o.getSkip()});
+            }
             c.kernel = "rms_norm";
             c.slots.push_back(slotOf(o.getOutput()));
             c.slots.push_back(o.getResidual() ? slotOf(o.getResidual()) : -1);
@@ -506,12 +530,7 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             if (in.getElementType().isF32() && out.getElementType().isF32() &&
                 !in.isDynamicDim(in.getRank() - 1)) {
               int64_t cols = in.getDimSize(in.getRank() - 1) / 2;
-              auto it = llvm::find_if(generated, [&](const GeneratedKernel &g) {
-                return g.kind == "gated_silu" && g.cols == cols;
-              });
-              c.generated = it - generated.begin();
-              if (it == generated.end())
-                generated.push_back({"gated_silu", cols});
+              c.generated = generate({"gated_silu", cols});
               c.ints = {2 * cols, cols};
               return simple("rows");
             }
@@ -622,8 +641,85 @@ LogicalResult Lowering::writeWeights(llvm::StringRef path) {
   return success();
 }
 
+/// rms_norm over rows, as scf loops: s = x (+ skip, stored as the residual),
+/// out = s / sqrt(mean(s^2) + eps) * weight. The sum of squares may be
+/// reassociated, so LLVM vectorizes it.
+void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t h, float eps,
+                        bool skip) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  auto rowsT = MemRefType::get({ShapedType::kDynamic, h}, f32);
+  auto vecT = MemRefType::get({h}, f32);
+  SmallVector<Type> args = {rowsT};
+  if (skip)
+    args.push_back(rowsT);
+  args.push_back(vecT);
+  args.push_back(rowsT);
+  if (skip)
+    args.push_back(rowsT);
+  auto f = func::FuncOp::create(b, loc, name, b.getFunctionType(args, {}));
+  f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(f.addEntryBlock());
+  unsigned a = 0;
+  Value in = f.getArgument(a++), sk = skip ? f.getArgument(a++) : Value();
+  Value w = f.getArgument(a++), out = f.getArgument(a++), res = skip ? f.getArgument(a++) : Value();
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0), c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value ch = arith::ConstantIndexOp::create(b, loc, h);
+  Value rows = memref::DimOp::create(b, loc, in, 0);
+  auto reassoc = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  scf::ForOp::create(b, loc, c0, rows, c1, ValueRange{},
+                     [&](OpBuilder &rb, Location l, Value r, ValueRange) {
+    // Three loops, each one LLVM vectorizes: residual = x + skip, the sum of
+    // squares (a reduction with no stores in its loop), the scaling.
+    if (skip)
+      scf::ForOp::create(rb, l, c0, ch, c1, ValueRange{},
+                         [&](OpBuilder &cb, Location l2, Value col, ValueRange) {
+        Value x = arith::AddFOp::create(cb, l2, memref::LoadOp::create(cb, l2, in, ValueRange{r, col}),
+                                        memref::LoadOp::create(cb, l2, sk, ValueRange{r, col}));
+        memref::StoreOp::create(cb, l2, x, res, ValueRange{r, col});
+        scf::YieldOp::create(cb, l2);
+      });
+    Value zero = arith::ConstantOp::create(rb, l, rb.getF32FloatAttr(0.0f));
+    auto sum = scf::ForOp::create(
+        rb, l, c0, ch, c1, ValueRange{zero},
+        [&](OpBuilder &cb, Location l2, Value col, ValueRange acc) {
+          Value x = memref::LoadOp::create(cb, l2, skip ? res : in, ValueRange{r, col});
+          Value sq = arith::MulFOp::create(cb, l2, x, x);
+          Value next = arith::AddFOp::create(cb, l2, acc[0], sq, reassoc);
+          scf::YieldOp::create(cb, l2, next);
+        });
+    Value mean = arith::DivFOp::create(
+        rb, l, sum.getResult(0), arith::ConstantOp::create(rb, l, rb.getF32FloatAttr((float)h)));
+    Value var = arith::AddFOp::create(rb, l, mean,
+                                      arith::ConstantOp::create(rb, l, rb.getF32FloatAttr(eps)));
+    Value inv = arith::DivFOp::create(rb, l,
+                                      arith::ConstantOp::create(rb, l, rb.getF32FloatAttr(1.0f)),
+                                      math::SqrtOp::create(rb, l, var));
+    scf::ForOp::create(rb, l, c0, ch, c1, ValueRange{},
+                       [&](OpBuilder &cb, Location l2, Value col, ValueRange) {
+      Value x = memref::LoadOp::create(cb, l2, skip ? res : in, ValueRange{r, col});
+      Value y = arith::MulFOp::create(cb, l2, arith::MulFOp::create(cb, l2, x, inv),
+                                      memref::LoadOp::create(cb, l2, w, ValueRange{col}));
+      memref::StoreOp::create(cb, l2, y, out, ValueRange{r, col});
+      scf::YieldOp::create(cb, l2);
+    });
+    scf::YieldOp::create(rb, l);
+  });
+  func::ReturnOp::create(b, loc);
+}
+
 std::string Lowering::kernelName(int i) const {
-  return opts.name + "_" + generated[i].kind + "_" + std::to_string(generated[i].cols);
+  return opts.name + "_" + generated[i].kind + "_" + std::to_string(generated[i].cols) + "_" +
+         std::to_string(i);
+}
+
+int Lowering::generate(const GeneratedKernel &k) {
+  auto it = llvm::find(generated, k);
+  if (it != generated.end())
+    return it - generated.begin();
+  generated.push_back(k);
+  return generated.size() - 1;
 }
 
 LogicalResult Lowering::buildGenerated(ModuleOp m) {
@@ -631,7 +727,7 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
     return success();
   MLIRContext *ctx = module.getContext();
   ctx->loadDialect<func::FuncDialect, linalg::LinalgDialect, memref::MemRefDialect,
-                   math::MathDialect, arith::ArithDialect>();
+                   math::MathDialect, arith::ArithDialect, scf::SCFDialect>();
   Location loc = fn.getLoc();
   OwningOpRef<ModuleOp> km = ModuleOp::create(loc);
   OpBuilder b(ctx);
@@ -639,6 +735,11 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
   Type f32 = b.getF32Type();
   for (size_t i = 0; i < generated.size(); ++i) {
     int64_t n = generated[i].cols;
+    if (generated[i].kind != "gated_silu") {
+      buildRMSNormKernel(b, loc, kernelName(i), n, generated[i].eps,
+                         generated[i].kind == "rms_norm_skip");
+      continue;
+    }
     // gated_silu over rows: out[r, j] = in[r, n + j] * silu(in[r, j]).
     auto inT = MemRefType::get({ShapedType::kDynamic, 2 * n}, f32);
     auto outT = MemRefType::get({ShapedType::kDynamic, n}, f32);
