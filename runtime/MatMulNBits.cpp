@@ -7,9 +7,13 @@
 //    registers and multiplied in (the float weight matrix never exists);
 //  - 4: activations quantized to int8 per 32 elements (scale amax/127), and
 //    each block's dot product done in int8 with 32-bit sums (AVX2
-//    maddubs/madd), scaled once per block. Decode is bound by the bytes of
-//    weights read; this keeps the arithmetic well below that bound.
-// Both have an AVX2 version (chosen at run time) and a portable one.
+//    maddubs/madd, or AVX-VNNI dpbusd), scaled once per block. Decode is
+//    bound by the bytes of weights read; this keeps the arithmetic well
+//    below that bound.
+// Symmetric 4-bit (and 8-bit decode) have x86 kernels for one token
+// (decode: two rows per pass, prefetch) and for several (prefill: 16-row x
+// 4-token blocks in L1), chosen at run time by CPU features; everything else
+// (zero points, odd block sizes, other CPUs) takes AVX2 or portable loops.
 //
 //===----------------------------------------------------------------------===//
 
