@@ -953,7 +953,20 @@ void phi_rt_matmul(void *rtp, const int32_t *s, const int64_t *, const float *) 
 
 /// slots: [out, x, positions]; ia: [rotary_dim, original_max | -1, nshort,
 /// nlong]; fa: [theta, mscale, short..., long...] (no factors: plain RoPE)
+void phi_rt_rotary_rows(void *rtp, const int32_t *s, const int64_t *ia, const float *fa,
+                        void *fn);
+
 void phi_rt_rotary(void *rtp, const int32_t *s, const int64_t *ia, const float *fa) {
+  phi_rt_rotary_rows(rtp, s, ia, fa, nullptr);
+}
+
+/// The same with the rotation done by a kernel the compiler generated (`fn`,
+/// expanded memref ABI: x, cos, sin, out as [rows, D] / [rows, rd / 2], then
+/// H * S, S, the tables' batch stride, the first row). Here: the LongRoPE
+/// choice (long factors when max(position) + 1 > original max) and the
+/// cos/sin tables, one row per (batch, token), shared by all heads.
+void phi_rt_rotary_rows(void *rtp, const int32_t *s, const int64_t *ia, const float *fa,
+                        void *fn) {
   RT;
   IN(1);
   IN(2);
@@ -967,7 +980,7 @@ void phi_rt_rotary(void *rtp, const int32_t *s, const int64_t *ia, const float *
   if ((int64_t)pos.size() != pb * S)
     return c.fail("rotary: positions " + shapeStr(in2.shape) + " for " +
                   std::to_string(S) + " tokens");
-  int64_t maxPos = *std::max_element(pos.begin(), pos.end());
+  int64_t maxPos = pos.empty() ? 0 : *std::max_element(pos.begin(), pos.end());
   const float *factors = nullptr;
   if (nlong && ia[1] >= 0 && maxPos + 1 > ia[1])
     factors = fa + 2 + nshort; // long: the sequence is beyond original_max
@@ -978,24 +991,42 @@ void phi_rt_rotary(void *rtp, const int32_t *s, const int64_t *ia, const float *
   for (int64_t i = 0; i < half; ++i)
     inv[i] = 1.0f / ((factors ? factors[i] : 1.0f) *
                      std::pow(theta, (float)(2 * i) / (float)rd));
+  std::vector<float> cs(pb * S * half), sn(pb * S * half);
+  for (int64_t r = 0; r < pb * S; ++r)
+    for (int64_t i = 0; i < half; ++i) {
+      float ang = (float)pos[r] * inv[i];
+      cs[r * half + i] = std::cos(ang) * mscale;
+      sn[r * half + i] = std::sin(ang) * mscale;
+    }
   Tensor out = alloc(F32, in1.shape);
-  const float *x = in1.as<float>();
-  float *o = out.as<float>();
-  std::vector<float> cs(half), sn(half);
+  float *x = const_cast<float *>(in1.as<float>()), *o = out.as<float>();
+  int64_t bstride = pb == 1 ? 0 : S;
+  if (fn) {
+    using RotaryKernel = void (*)(float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                  float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                  float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                  float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                  int64_t, int64_t, int64_t, int64_t);
+    auto kernel = reinterpret_cast<RotaryKernel>(fn);
+    int64_t tr = pb * S;
+    c.pool->parallelFor(B * H * S, [&](int64_t b, int64_t e) {
+      int64_t n = e - b;
+      kernel(x + b * D, x + b * D, 0, n, D, D, 1, cs.data(), cs.data(), 0, tr, half, half, 1,
+             sn.data(), sn.data(), 0, tr, half, half, 1, o + b * D, o + b * D, 0, n, D, D, 1,
+             H * S, S, bstride, b);
+    });
+    c.at(s[0]) = std::move(out);
+    return;
+  }
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < S; ++t) {
-      float p = (float)pos[(pb == 1 ? 0 : b) * S + t];
-      for (int64_t i = 0; i < half; ++i) {
-        float ang = p * inv[i];
-        cs[i] = std::cos(ang) * mscale;
-        sn[i] = std::sin(ang) * mscale;
-      }
+      const float *cr = cs.data() + (b * bstride + t) * half, *sr = sn.data() + (b * bstride + t) * half;
       for (int64_t h = 0; h < H; ++h) {
         const float *xr = x + ((b * H + h) * S + t) * D;
         float *orow = o + ((b * H + h) * S + t) * D;
         for (int64_t i = 0; i < half; ++i) {
-          orow[i] = xr[i] * cs[i] - xr[i + half] * sn[i];
-          orow[i + half] = xr[i + half] * cs[i] + xr[i] * sn[i];
+          orow[i] = xr[i] * cr[i] - xr[i + half] * sr[i];
+          orow[i + half] = xr[i + half] * cr[i] + xr[i] * sr[i];
         }
         for (int64_t i = rd; i < D; ++i)
           orow[i] = xr[i];

@@ -86,7 +86,7 @@ struct Call {
 struct GeneratedKernel {
   std::string kind; // "gated_silu", "rms_norm", "rms_norm_skip"
   int64_t cols;     // static width of the output rows
-  float eps = 0;    // rms_norm
+  float eps = 0;    // rms_norm; rotary: the rotary dim
   bool operator==(const GeneratedKernel &o) const {
     return kind == o.kind && cols == o.cols && eps == o.eps;
   }
@@ -511,6 +511,14 @@ LogicalResult Lowering::lowerOp(Operation *op) {
               c.floats.append(sf->begin(), sf->end());
             if (lf)
               c.floats.append(lf->begin(), lf->end());
+            // f32 rows of a static head dim: the rotation is generated code;
+            // the runtime keeps the LongRoPE choice and the cos/sin tables.
+            auto in = cast<RankedTensorType>(o.getInput().getType());
+            if (in.getElementType().isF32() && in.getRank() == 4 && !in.isDynamicDim(3) &&
+                (int64_t)o.getRotaryDim() <= in.getDimSize(3)) {
+              c.generated = generate({"rotary", in.getDimSize(3), (float)o.getRotaryDim()});
+              return simple("rotary_rows");
+            }
             return simple("rotary");
           })
           .Case<AttentionOp>([&](AttentionOp o) -> LogicalResult {
@@ -709,6 +717,59 @@ void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_
   func::ReturnOp::create(b, loc);
 }
 
+/// Rotary over rows of a [B, H, S, D] tensor (row r = ((b * H + h) * S + t)):
+/// rotate-half of the first `rd` elements by the cos/sin table row of (b, t),
+/// copy the rest. Scalars: H * S, S, the table's batch stride (0 when the
+/// positions are shared), the first row's index.
+void buildRotaryKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t d, int64_t rd) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type(), idx = b.getIndexType();
+  int64_t half = rd / 2;
+  auto rowsT = MemRefType::get({ShapedType::kDynamic, d}, f32);
+  auto tabT = MemRefType::get({ShapedType::kDynamic, half}, f32);
+  auto f = func::FuncOp::create(b, loc, name,
+                                b.getFunctionType({rowsT, tabT, tabT, rowsT, idx, idx, idx, idx}, {}));
+  f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(f.addEntryBlock());
+  Value x = f.getArgument(0), cs = f.getArgument(1), sn = f.getArgument(2), out = f.getArgument(3);
+  Value hs = f.getArgument(4), sl = f.getArgument(5), bstride = f.getArgument(6), r0 = f.getArgument(7);
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0), c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value chalf = arith::ConstantIndexOp::create(b, loc, half);
+  Value crd = arith::ConstantIndexOp::create(b, loc, rd), cd = arith::ConstantIndexOp::create(b, loc, d);
+  Value rows = memref::DimOp::create(b, loc, x, 0);
+  scf::ForOp::create(b, loc, c0, rows, c1, ValueRange{},
+                     [&](OpBuilder &rb, Location l, Value r, ValueRange) {
+    Value abs = arith::AddIOp::create(rb, l, r0, r);
+    Value bi = arith::DivUIOp::create(rb, l, abs, hs);
+    Value t = arith::RemUIOp::create(rb, l, abs, sl);
+    Value tr = arith::AddIOp::create(rb, l, arith::MulIOp::create(rb, l, bi, bstride), t);
+    scf::ForOp::create(rb, l, c0, chalf, c1, ValueRange{},
+                       [&](OpBuilder &cb, Location l2, Value i, ValueRange) {
+      Value i2 = arith::AddIOp::create(cb, l2, i, chalf);
+      Value x1 = memref::LoadOp::create(cb, l2, x, ValueRange{r, i});
+      Value x2 = memref::LoadOp::create(cb, l2, x, ValueRange{r, i2});
+      Value c = memref::LoadOp::create(cb, l2, cs, ValueRange{tr, i});
+      Value s = memref::LoadOp::create(cb, l2, sn, ValueRange{tr, i});
+      Value o1 = arith::SubFOp::create(cb, l2, arith::MulFOp::create(cb, l2, x1, c),
+                                       arith::MulFOp::create(cb, l2, x2, s));
+      Value o2 = arith::AddFOp::create(cb, l2, arith::MulFOp::create(cb, l2, x2, c),
+                                       arith::MulFOp::create(cb, l2, x1, s));
+      memref::StoreOp::create(cb, l2, o1, out, ValueRange{r, i});
+      memref::StoreOp::create(cb, l2, o2, out, ValueRange{r, i2});
+      scf::YieldOp::create(cb, l2);
+    });
+    scf::ForOp::create(rb, l, crd, cd, c1, ValueRange{},
+                       [&](OpBuilder &cb, Location l2, Value i, ValueRange) {
+      memref::StoreOp::create(cb, l2, memref::LoadOp::create(cb, l2, x, ValueRange{r, i}), out,
+                              ValueRange{r, i});
+      scf::YieldOp::create(cb, l2);
+    });
+    scf::YieldOp::create(rb, l);
+  });
+  func::ReturnOp::create(b, loc);
+}
+
 std::string Lowering::kernelName(int i) const {
   return opts.name + "_" + generated[i].kind + "_" + std::to_string(generated[i].cols) + "_" +
          std::to_string(i);
@@ -735,6 +796,10 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
   Type f32 = b.getF32Type();
   for (size_t i = 0; i < generated.size(); ++i) {
     int64_t n = generated[i].cols;
+    if (generated[i].kind == "rotary") {
+      buildRotaryKernel(b, loc, kernelName(i), n, (int64_t)generated[i].eps);
+      continue;
+    }
     if (generated[i].kind != "gated_silu") {
       buildRMSNormKernel(b, loc, kernelName(i), n, generated[i].eps,
                          generated[i].kind == "rms_norm_skip");
