@@ -1224,4 +1224,34 @@ void phi_rt_rms_rows(void *rtp, const int32_t *s, const int64_t *ia, const float
     c.at(s[1]) = std::move(res);
 }
 
+/// slots: [out, x]; ia: [4, perm...]; `fn`: a generated rank-4 f32
+/// transpose (linalg.transpose), two descriptors in MLIR's expanded form.
+void phi_rt_transpose4(void *rtp, const int32_t *s, const int64_t *ia, const float *, void *fn) {
+  RT;
+  IN(1);
+  if (in1.dt != F32 || in1.rank() != 4 || ia[0] != 4)
+    return c.fail("transpose: expected an f32 rank-4 input, got " + shapeStr(in1.shape));
+  const int64_t *perm = ia + 1;
+  std::vector<int64_t> shape(4);
+  for (int i = 0; i < 4; ++i)
+    shape[i] = in1.shape[perm[i]];
+  Tensor out = alloc(F32, shape);
+  auto strides = [](const std::vector<int64_t> &sh) {
+    std::vector<int64_t> st(4, 1);
+    for (int i = 2; i >= 0; --i)
+      st[i] = st[i + 1] * sh[i + 1];
+    return st;
+  };
+  std::vector<int64_t> is = strides(in1.shape), os = strides(shape);
+  using Kernel = void (*)(float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                          int64_t, int64_t, int64_t, float *, float *, int64_t, int64_t, int64_t,
+                          int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+  float *x = const_cast<float *>(in1.as<float>()), *o = out.as<float>();
+  const std::vector<int64_t> &d = in1.shape;
+  reinterpret_cast<Kernel>(fn)(x, x, 0, d[0], d[1], d[2], d[3], is[0], is[1], is[2], is[3], o, o,
+                               0, shape[0], shape[1], shape[2], shape[3], os[0], os[1], os[2],
+                               os[3]);
+  c.at(s[0]) = std::move(out);
+}
+
 } // extern "C"

@@ -87,8 +87,9 @@ struct GeneratedKernel {
   std::string kind; // "gated_silu", "rms_norm", "rms_norm_skip"
   int64_t cols;     // static width of the output rows
   float eps = 0;    // rms_norm; rotary: the rotary dim
+  SmallVector<int64_t> perm; // transpose
   bool operator==(const GeneratedKernel &o) const {
-    return kind == o.kind && cols == o.cols && eps == o.eps;
+    return kind == o.kind && cols == o.cols && eps == o.eps && perm == o.perm;
   }
 };
 
@@ -381,6 +382,14 @@ LogicalResult Lowering::lowerOp(Operation *op) {
           .Case<TransposeOp>([&](TransposeOp o) {
             c.ints.push_back(o.getPerm().size());
             c.ints.append(o.getPerm().begin(), o.getPerm().end());
+            // f32 rank 4 (attention's head shuffles): linalg.transpose.
+            auto in = cast<RankedTensorType>(o.getInput().getType());
+            if (in.getElementType().isF32() && in.getRank() == 4) {
+              GeneratedKernel k{"transpose", 4};
+              k.perm.assign(o.getPerm().begin(), o.getPerm().end());
+              c.generated = generate(k);
+              return simple("transpose4");
+            }
             return simple("transpose");
           })
           .Case<ConcatOp>([&](ConcatOp o) {
@@ -771,8 +780,23 @@ void buildRotaryKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t
 }
 
 std::string Lowering::kernelName(int i) const {
-  return opts.name + "_" + generated[i].kind + "_" + std::to_string(generated[i].cols) + "_" +
-         std::to_string(i);
+  // <model>_<kind>_<width> (transposes: _<perm>), unique by construction but
+  // for kernels differing only in epsilon or rotary dim: those get _<index>.
+  auto base = [&](int k) {
+    const GeneratedKernel &g = generated[k];
+    std::string n = opts.name + "_" + g.kind + "_";
+    if (g.kind == "transpose")
+      for (int64_t p : g.perm)
+        n += std::to_string(p);
+    else
+      n += std::to_string(g.cols);
+    return n;
+  };
+  std::string n = base(i);
+  for (int k = 0; k < i; ++k)
+    if (base(k) == n)
+      return n + "_" + std::to_string(i);
+  return n;
 }
 
 int Lowering::generate(const GeneratedKernel &k) {
@@ -796,6 +820,16 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
   Type f32 = b.getF32Type();
   for (size_t i = 0; i < generated.size(); ++i) {
     int64_t n = generated[i].cols;
+    if (generated[i].kind == "transpose") {
+      auto t = MemRefType::get(SmallVector<int64_t>(4, ShapedType::kDynamic), f32);
+      auto f = func::FuncOp::create(b, loc, kernelName(i), b.getFunctionType({t, t}, {}));
+      f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(f.addEntryBlock());
+      linalg::TransposeOp::create(b, loc, f.getArgument(0), f.getArgument(1), generated[i].perm);
+      func::ReturnOp::create(b, loc);
+      continue;
+    }
     if (generated[i].kind == "rotary") {
       buildRotaryKernel(b, loc, kernelName(i), n, (int64_t)generated[i].eps);
       continue;
