@@ -170,7 +170,6 @@ __attribute__((target("avx2"))) inline __m256i dot8(__m256i w, __m256i x) {
 __attribute__((target("avx2,fma"))) void int8RowsAVX2(const Problem &p, const QuantA &qa,
                                                      int64_t jb, int64_t je) {
   int64_t sub = p.bs / 32, nsub = qa.kpad / 32;
-  std::vector<float> acc(p.m);
   for (int64_t j = jb; j < je; ++j) {
     std::vector<__m256> vacc(p.m, _mm256_setzero_ps());
     const uint8_t *row = p.codes + j * p.blocks * p.blob;
@@ -290,7 +289,8 @@ DecodeA prepareDecode(const Problem &p, bool int8Acts) {
 }
 
 /// Per row: comb[u] = weight scale * activation scale of block u (or just the
-/// weight scale), and the zero-point correction sum_u wscale * sx[u].
+/// weight scale; comb may be null when only the correction is wanted), and the
+/// zero-point correction sum_u wscale * sx[u].
 __attribute__((target("avx2,fma"))) inline float rowScales(const Problem &p, int64_t j,
                                                           const float *sa, const float *sx,
                                                           float *comb) {
@@ -301,14 +301,16 @@ __attribute__((target("avx2,fma"))) inline float rowScales(const Problem &p, int
     __m256 cv = _mm256_setzero_ps();
     for (; u + 8 <= nsub; u += 8) {
       __m256 w = _mm256_loadu_ps(sw + u);
-      _mm256_storeu_ps(comb + u, sa ? _mm256_mul_ps(w, _mm256_loadu_ps(sa + u)) : w);
+      if (comb)
+        _mm256_storeu_ps(comb + u, sa ? _mm256_mul_ps(w, _mm256_loadu_ps(sa + u)) : w);
       cv = _mm256_fmadd_ps(w, _mm256_loadu_ps(sx + u), cv);
     }
     corr = hsum(cv);
   }
   for (; u < nsub; ++u) {
     float w = sw[u / sub];
-    comb[u] = sa ? w * sa[u] : w;
+    if (comb)
+      comb[u] = sa ? w * sa[u] : w;
     corr += w * sx[u];
   }
   return corr;
@@ -527,7 +529,8 @@ __attribute__((target("avx2,fma"))) void prefill4AVX2(const Problem &p, const De
         for (int64_t t = 0; t < nt; ++t)
           corr[t] = int8Acts ? rowScales(p, j, d.sa.data() + (t0 + t) * nsub,
                                          d.sx.data() + (t0 + t) * nsub, comb.data() + t * nsub)
-                             : rowScales(p, j, nullptr, d.sx.data() + (t0 + t) * nsub, comb.data());
+                             : rowScales(p, j, nullptr, d.sx.data() + (t0 + t) * nsub,
+                                         t == 0 ? comb.data() : nullptr);
         const uint8_t *q = p.codes + j * row;
         auto tile = [&](auto n) {
           constexpr int NT = decltype(n)::value;

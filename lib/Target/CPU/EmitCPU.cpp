@@ -88,6 +88,8 @@ struct GeneratedKernel {
   int64_t cols;     // static width of the output rows
   float eps = 0;    // rms_norm; rotary: the rotary dim
   SmallVector<int64_t> perm; // transpose
+  GeneratedKernel(std::string kind, int64_t cols, float eps = 0)
+      : kind(std::move(kind)), cols(cols), eps(eps) {}
   bool operator==(const GeneratedKernel &o) const {
     return kind == o.kind && cols == o.cols && eps == o.eps && perm == o.perm;
   }
@@ -658,6 +660,15 @@ LogicalResult Lowering::writeWeights(llvm::StringRef path) {
   return success();
 }
 
+/// An internal func.func `name`(args) for a generated kernel, with the
+/// builder at the start of its body.
+func::FuncOp kernelFunc(OpBuilder &b, Location loc, llvm::StringRef name, TypeRange args) {
+  auto f = func::FuncOp::create(b, loc, name, b.getFunctionType(args, {}));
+  f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(b.getContext(), LLVM::Linkage::Internal));
+  b.setInsertionPointToStart(f.addEntryBlock());
+  return f;
+}
+
 /// rms_norm over rows, as scf loops: s = x (+ skip, stored as the residual),
 /// out = s / sqrt(mean(s^2) + eps) * weight. The sum of squares may be
 /// reassociated, so LLVM vectorizes it.
@@ -674,10 +685,8 @@ void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_
   args.push_back(rowsT);
   if (skip)
     args.push_back(rowsT);
-  auto f = func::FuncOp::create(b, loc, name, b.getFunctionType(args, {}));
-  f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
   OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(f.addEntryBlock());
+  auto f = kernelFunc(b, loc, name, args);
   unsigned a = 0;
   Value in = f.getArgument(a++), sk = skip ? f.getArgument(a++) : Value();
   Value w = f.getArgument(a++), out = f.getArgument(a++), res = skip ? f.getArgument(a++) : Value();
@@ -731,16 +740,12 @@ void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_
 /// copy the rest. Scalars: H * S, S, the table's batch stride (0 when the
 /// positions are shared), the first row's index.
 void buildRotaryKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t d, int64_t rd) {
-  MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type(), idx = b.getIndexType();
   int64_t half = rd / 2;
   auto rowsT = MemRefType::get({ShapedType::kDynamic, d}, f32);
   auto tabT = MemRefType::get({ShapedType::kDynamic, half}, f32);
-  auto f = func::FuncOp::create(b, loc, name,
-                                b.getFunctionType({rowsT, tabT, tabT, rowsT, idx, idx, idx, idx}, {}));
-  f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
   OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(f.addEntryBlock());
+  auto f = kernelFunc(b, loc, name, {rowsT, tabT, tabT, rowsT, idx, idx, idx, idx});
   Value x = f.getArgument(0), cs = f.getArgument(1), sn = f.getArgument(2), out = f.getArgument(3);
   Value hs = f.getArgument(4), sl = f.getArgument(5), bstride = f.getArgument(6), r0 = f.getArgument(7);
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0), c1 = arith::ConstantIndexOp::create(b, loc, 1);
@@ -822,10 +827,8 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
     int64_t n = generated[i].cols;
     if (generated[i].kind == "transpose") {
       auto t = MemRefType::get(SmallVector<int64_t>(4, ShapedType::kDynamic), f32);
-      auto f = func::FuncOp::create(b, loc, kernelName(i), b.getFunctionType({t, t}, {}));
-      f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
       OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(f.addEntryBlock());
+      auto f = kernelFunc(b, loc, kernelName(i), {t, t});
       linalg::TransposeOp::create(b, loc, f.getArgument(0), f.getArgument(1), generated[i].perm);
       func::ReturnOp::create(b, loc);
       continue;
@@ -842,10 +845,8 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
     // gated_silu over rows: out[r, j] = in[r, n + j] * silu(in[r, j]).
     auto inT = MemRefType::get({ShapedType::kDynamic, 2 * n}, f32);
     auto outT = MemRefType::get({ShapedType::kDynamic, n}, f32);
-    auto f = func::FuncOp::create(b, loc, kernelName(i), b.getFunctionType({inT, outT}, {}));
-    f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
     OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(f.addEntryBlock());
+    auto f = kernelFunc(b, loc, kernelName(i), {inT, outT});
     Value in = f.getArgument(0), out = f.getArgument(1);
     Value rows = memref::DimOp::create(b, loc, in, 0);
     SmallVector<OpFoldResult> sizes = {rows, b.getIndexAttr(n)},
