@@ -37,7 +37,8 @@ mlir::LogicalResult mlir::phi::buildPhiCompilePipeline(OpPassManager &pm,
             "' is not implemented yet (available: onnx, cpu)";
     return failure();
   }
-  buildPhiRaisePipeline(pm);
+  if (o.raise)
+    buildPhiRaisePipeline(pm);
   if (!o.extraPasses.empty()) {
     std::string msg;
     llvm::raw_string_ostream os(msg);

@@ -101,6 +101,11 @@ static cl::opt<std::string> extraPasses(
     cl::desc("Pass pipeline run after raising, before quantization, e.g. "
              "'func.func(my-pass)' (passes of --load-pass-plugin libraries)"),
     cl::init(""), cl::cat(cat));
+static cl::opt<bool> noRaise(
+    "no-raise",
+    cl::desc("Compile the graph op by op as exported, without raising to fused phi "
+             "ops (for comparing the fused ops and the generated kernels)"),
+    cl::init(false), cl::cat(cat));
 static cl::opt<std::string> depfile(
     "depfile",
     cl::desc("Also write a Makefile-style depfile naming every file the compile "
@@ -208,6 +213,7 @@ int main(int argc, char **argv) {
   po.search = search;
   po.target = target;
   po.extraPasses = extraPasses;
+  po.raise = !noRaise;
   phi::ONNXExportOptions eo;
   if (onnxStyle == "qdq")
     eo.style = phi::ONNXExportOptions::Style::QDQ;

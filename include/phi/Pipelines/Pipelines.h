@@ -32,6 +32,10 @@ struct PhiCompileOptions : public PassPipelineOptions<PhiCompileOptions> {
                       llvm::cl::init(false)};
   Option<std::string> target{*this, "target", llvm::cl::desc("onnx | cpu | cuda"),
                              llvm::cl::init("onnx")};
+  Option<bool> raise{*this, "raise",
+                     llvm::cl::desc("Raise to the fused phi ops (false: compile the graph "
+                                    "op by op, as exported)"),
+                     llvm::cl::init(true)};
   Option<std::string> extraPasses{
       *this, "extra-passes",
       llvm::cl::desc("A pass pipeline (mlir-opt syntax, e.g. "
@@ -40,7 +44,7 @@ struct PhiCompileOptions : public PassPipelineOptions<PhiCompileOptions> {
       llvm::cl::init("")};
 };
 
-/// `--phi-raise`, then `extra-passes`, then quantize or cast as `options` say. The target only
+/// `--phi-raise` (unless raise=false), then `extra-passes`, then quantize or cast as `options` say. The target only
 /// chooses what comes after (ONNX export needs nothing more). On bad options
 /// returns failure with `error` set.
 LogicalResult buildPhiCompilePipeline(OpPassManager &pm,
