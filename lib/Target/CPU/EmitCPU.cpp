@@ -12,6 +12,8 @@
 
 #include "phi/Target/CPU.h"
 
+#include "Kernels.h"
+
 #include "phi/Dialect/Phi/PhiOps.h"
 #include "phi/Runtime/WeightsFile.h"
 #include "phi/Runtime/phi.h"
@@ -84,16 +86,41 @@ struct Call {
 /// A kernel the compiler generates (linalg -> loops -> LLVM, optimized and
 /// vectorized by LLVM for the target CPU) instead of calling the runtime's.
 struct GeneratedKernel {
-  std::string kind; // "gated_silu", "rms_norm", "rms_norm_skip"
+  std::string kind; // "gated_silu", "rms_norm", "rms_norm_skip", "rotary", or
+                    // a kind of Kernels.h ("ew", "copy", "reduce", ...)
   int64_t cols;     // static width of the output rows
-  float eps = 0;    // rms_norm; rotary: the rotary dim
-  SmallVector<int64_t> perm; // transpose
+  float eps = 0;    // rms_norm; rotary: the rotary dim; attention: the scale
+  SmallVector<int64_t> p; // Kernels.h kinds: their parameters, in the name
   GeneratedKernel(std::string kind, int64_t cols, float eps = 0)
       : kind(std::move(kind)), cols(cols), eps(eps) {}
+  GeneratedKernel(std::string kind, ArrayRef<int64_t> params, float eps = 0)
+      : kind(std::move(kind)), cols(0), eps(eps), p(params) {}
+  /// Called through its C interface (`_mlir_ciface_<name>`, descriptors).
+  bool ciface() const { return !p.empty() || kind == "softmax" || kind == "matmul"; }
   bool operator==(const GeneratedKernel &o) const {
-    return kind == o.kind && cols == o.cols && eps == o.eps && perm == o.perm;
+    return kind == o.kind && cols == o.cols && eps == o.eps && p == o.p;
   }
 };
+
+/// The runtime's element kind of a tensor type (f16 values live in f32
+/// slots), or 0.
+int rtCode(Type t) {
+  t = getElementTypeOrSelf(t);
+  if (t.isF32() || t.isF16())
+    return cpu::F32;
+  if (t.isInteger(1))
+    return cpu::BOOL;
+  if (t.isUnsignedInteger(8))
+    return cpu::U8;
+  if (t.isInteger(8))
+    return cpu::I8;
+  if (t.isInteger(32))
+    return cpu::I32;
+  if (t.isInteger(64))
+    return cpu::I64;
+  return 0;
+}
+int widthOf(int code) { return code == cpu::I64 ? 8 : code == cpu::F32 || code == cpu::I32 ? 4 : 1; }
 
 struct WeightSlot {
   Value value;
@@ -307,63 +334,103 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     outs();
     return ins(op->getOperands());
   };
-  auto binary = [&](int code) {
-    c.ints.push_back(code);
-    return simple("binary");
+  // A kernel of Kernels.h, called through runtime entry `kernel`.
+  auto gen = [&](llvm::StringRef kernel, GeneratedKernel k) -> LogicalResult {
+    c.generated = generate(k);
+    return simple(kernel);
   };
-  auto unary = [&](int code) {
-    c.ints.push_back(code);
-    return simple("unary");
+  auto codeOf = [&](Value v, int &code) -> LogicalResult {
+    code = rtCode(v.getType());
+    if (!code)
+      return op->emitError() << "element type " << getElementTypeOrSelf(v.getType())
+                             << " is not supported on the CPU target";
+    return success();
+  };
+  // Elementwise: one kernel per opcode, rank and element kinds.
+  auto ew = [&](int opc) -> LogicalResult {
+    SmallVector<int> ins;
+    for (Value v : op->getOperands())
+      if (failed(codeOf(v, ins.emplace_back())))
+        return failure();
+    int out;
+    if (failed(codeOf(op->getResult(0), out)))
+      return failure();
+    std::string why;
+    if (!cpu::ewSupported(opc, ins, out, why))
+      return op->emitError() << "'" << op->getName() << "' on " << why
+                             << " is not supported on the CPU target";
+    int64_t rank = std::max<int64_t>(1, cast<RankedTensorType>(op->getResult(0).getType()).getRank());
+    SmallVector<int64_t> p = {opc, rank, out};
+    p.append(ins.begin(), ins.end());
+    c.ints = {(int64_t)ins.size(), out, rank, opc == cpu::Div && ins[0] != cpu::F32};
+    c.ints.append(ins.begin(), ins.end());
+    return gen("ew", {"ew", p});
+  };
+  // Data movement: a strided copy per element width and rank.
+  auto copy = [&](llvm::StringRef kernel, Value like) -> LogicalResult {
+    int code;
+    if (failed(codeOf(like, code)))
+      return failure();
+    int64_t rank = std::max<int64_t>(1, cast<RankedTensorType>(like.getType()).getRank());
+    c.generated = generate({"copy", {widthOf(code), rank}});
+    return success();
   };
   LogicalResult r =
       llvm::TypeSwitch<Operation *, LogicalResult>(op)
-          // Opcodes match runtime/Kernels.cpp (BinOp, UnOp, RedOp).
-          .Case<AddOp>([&](auto) { return binary(0); })
-          .Case<SubOp>([&](auto) { return binary(1); })
-          .Case<MulOp>([&](auto) { return binary(2); })
-          .Case<DivOp>([&](auto) { return binary(3); })
-          .Case<PowOp>([&](auto) { return binary(4); })
-          .Case<MaxOp>([&](auto) { return binary(5); })
-          .Case<MinOp>([&](auto) { return binary(6); })
-          .Case<EqualOp>([&](auto) { return binary(7); })
-          .Case<LessOp>([&](auto) { return binary(8); })
-          .Case<GreaterOp>([&](auto) { return binary(9); })
-          .Case<AndOp>([&](auto) { return binary(10); })
-          .Case<OrOp>([&](auto) { return binary(11); })
-          .Case<NegOp>([&](auto) { return unary(0); })
-          .Case<AbsOp>([&](auto) { return unary(1); })
-          .Case<SqrtOp>([&](auto) { return unary(2); })
-          .Case<ReciprocalOp>([&](auto) { return unary(3); })
-          .Case<ExpOp>([&](auto) { return unary(4); })
-          .Case<LogOp>([&](auto) { return unary(5); })
-          .Case<CosOp>([&](auto) { return unary(6); })
-          .Case<SinOp>([&](auto) { return unary(7); })
-          .Case<TanhOp>([&](auto) { return unary(8); })
-          .Case<SigmoidOp>([&](auto) { return unary(9); })
-          .Case<NotOp>([&](auto) { return unary(10); })
-          .Case<SiluOp>([&](auto) { return unary(11); })
-          .Case<WhereOp>([&](auto) { return simple("where"); })
-          .Case<CastOp>([&](CastOp o) -> LogicalResult {
-            Type toType = getElementTypeOrSelf(o.getType());
-            // To f16: to f32 here, rounded after the call (see below).
-            int32_t to = dtypeCode(toType.isF16() ? Float32Type::get(o.getContext()) : toType);
-            if (!to)
-              return o.emitError() << "cast to " << o.getType()
-                                   << " is not supported on the CPU target";
-            c.ints.push_back(to);
-            return simple("cast");
-          })
-          .Case<ReduceMeanOp, ReduceSumOp, ReduceMaxOp>([&](auto o) {
-            c.ints.push_back(isa<ReduceMeanOp>(o) ? 0 : isa<ReduceSumOp>(o) ? 1 : 2);
-            c.ints.push_back(o.getKeepdims());
-            ArrayRef<int64_t> axes = o.getAxes();
-            c.ints.push_back(axes.size());
-            c.ints.append(axes.begin(), axes.end());
-            return simple("reduce");
+          .Case<AddOp>([&](auto) { return ew(cpu::Add); })
+          .Case<SubOp>([&](auto) { return ew(cpu::Sub); })
+          .Case<MulOp>([&](auto) { return ew(cpu::Mul); })
+          .Case<DivOp>([&](auto) { return ew(cpu::Div); })
+          .Case<PowOp>([&](auto) { return ew(cpu::Pow); })
+          .Case<MaxOp>([&](auto) { return ew(cpu::Max); })
+          .Case<MinOp>([&](auto) { return ew(cpu::Min); })
+          .Case<EqualOp>([&](auto) { return ew(cpu::Equal); })
+          .Case<LessOp>([&](auto) { return ew(cpu::Less); })
+          .Case<GreaterOp>([&](auto) { return ew(cpu::Greater); })
+          .Case<AndOp>([&](auto) { return ew(cpu::And); })
+          .Case<OrOp>([&](auto) { return ew(cpu::Or); })
+          .Case<NegOp>([&](auto) { return ew(cpu::Neg); })
+          .Case<AbsOp>([&](auto) { return ew(cpu::Abs); })
+          .Case<SqrtOp>([&](auto) { return ew(cpu::Sqrt); })
+          .Case<ReciprocalOp>([&](auto) { return ew(cpu::Reciprocal); })
+          .Case<ExpOp>([&](auto) { return ew(cpu::Exp); })
+          .Case<LogOp>([&](auto) { return ew(cpu::Log); })
+          .Case<CosOp>([&](auto) { return ew(cpu::Cos); })
+          .Case<SinOp>([&](auto) { return ew(cpu::Sin); })
+          .Case<TanhOp>([&](auto) { return ew(cpu::Tanh); })
+          .Case<SigmoidOp>([&](auto) { return ew(cpu::Sigmoid); })
+          .Case<NotOp>([&](auto) { return ew(cpu::Not); })
+          .Case<SiluOp>([&](auto) { return ew(cpu::Silu); })
+          .Case<WhereOp>([&](auto) { return ew(cpu::Where); })
+          // To f16: to f32 here, rounded after the call (see below).
+          .Case<CastOp>([&](CastOp o) { return ew(cpu::Cast); })
+          .Case<ReduceMeanOp, ReduceSumOp, ReduceMaxOp>([&](auto o) -> LogicalResult {
+            int code;
+            if (failed(codeOf(o.getInput(), code)))
+              return failure();
+            if (code != cpu::F32 && code != cpu::I64 && code != cpu::I32)
+              return o.emitError() << "reductions of " << getElementTypeOrSelf(o.getInput().getType())
+                                   << " are not supported on the CPU target";
+            int64_t rank = cast<RankedTensorType>(o.getInput().getType()).getRank();
+            if (rank == 0 || rank > 8)
+              return o.emitError() << "reductions of rank " << rank
+                                   << " are not supported on the CPU target";
+            uint64_t mask = 0;
+            for (int64_t a : o.getAxes()) {
+              int64_t n = a < 0 ? a + rank : a;
+              if (n < 0 || n >= rank)
+                return o.emitError() << "axis " << a << " out of range for rank " << rank;
+              mask |= 1ull << n;
+            }
+            if (o.getAxes().empty())
+              mask = (1ull << rank) - 1;
+            int kind = isa<ReduceMeanOp>(o) ? 0 : isa<ReduceSumOp>(o) ? 1 : 2;
+            c.ints = {kind, o.getKeepdims(), rank, (int64_t)mask};
+            return gen("reduce", {"reduce", {kind, code, rank, (int64_t)mask}});
           })
           .Case<SoftmaxOp>([&](SoftmaxOp o) {
             c.ints.push_back(o.getAxis());
-            return simple("softmax");
+            return gen("softmax", {"softmax", 0});
           })
           .Case<ReshapeOp>([&](auto) { return simple("reshape"); })
           .Case<FlattenOp>([&](FlattenOp o) {
@@ -381,51 +448,59 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             c.ints.push_back(o.getEnd() ? (int64_t)*o.getEnd() : INT64_MAX);
             return simple("shape");
           })
-          .Case<TransposeOp>([&](TransposeOp o) {
+          .Case<TransposeOp>([&](TransposeOp o) -> LogicalResult {
             c.ints.push_back(o.getPerm().size());
             c.ints.append(o.getPerm().begin(), o.getPerm().end());
-            // f32 rank 4 (attention's head shuffles): linalg.transpose.
-            auto in = cast<RankedTensorType>(o.getInput().getType());
-            if (in.getElementType().isF32() && in.getRank() == 4) {
-              GeneratedKernel k{"transpose", 4};
-              k.perm.assign(o.getPerm().begin(), o.getPerm().end());
-              c.generated = generate(k);
-              return simple("transpose4");
-            }
+            if (failed(copy("transpose", o.getInput())))
+              return failure();
             return simple("transpose");
           })
-          .Case<ConcatOp>([&](ConcatOp o) {
+          .Case<ConcatOp>([&](ConcatOp o) -> LogicalResult {
             c.ints.push_back(o.getAxis());
             c.ints.push_back(o->getNumOperands());
+            if (failed(copy("concat", o.getResult())))
+              return failure();
             return simple("concat");
           })
-          .Case<SplitOp>([&](SplitOp o) {
+          .Case<SplitOp>([&](SplitOp o) -> LogicalResult {
             c.ints.push_back(o.getAxis());
             c.ints.push_back(o->getNumResults());
             c.ints.append(o.getSizes().begin(), o.getSizes().end());
+            if (failed(copy("split", o.getInput())))
+              return failure();
             return simple("split");
           })
           .Case<SliceOp>([&](SliceOp o) -> LogicalResult {
+            if (failed(copy("slice", o.getInput())))
+              return failure();
             c.kernel = "slice";
             outs();
             return ins({o.getInput(), o.getStarts(), o.getEnds(), o.getAxes(),
                         o.getSteps()});
           })
-          .Case<GatherOp>([&](GatherOp o) {
-            c.ints.push_back(o.getAxis());
-            return simple("gather");
+          .Case<GatherOp, GatherNDOp>([&](auto o) -> LogicalResult {
+            int code, idx;
+            if (failed(codeOf(o->getOperand(0), code)) || failed(codeOf(o->getOperand(1), idx)))
+              return failure();
+            bool nd = isa<GatherNDOp>(o);
+            if (!nd && idx != cpu::I64 && idx != cpu::I32)
+              return o.emitError() << "gather indices must be int32 or int64 on the CPU target";
+            if constexpr (std::is_same_v<decltype(o), GatherOp>)
+              c.ints.push_back(o.getAxis());
+            else
+              c.ints.push_back(o.getBatchDims());
+            return gen(nd ? "gather_nd" : "gather",
+                       {"gather", {widthOf(code), nd ? (int64_t)cpu::I64 : (int64_t)idx}});
           })
-          .Case<GatherNDOp>([&](GatherNDOp o) {
-            c.ints.push_back(o.getBatchDims());
-            return simple("gather_nd");
+          .Case<ExpandOp>([&](ExpandOp o) -> LogicalResult {
+            if (failed(copy("expand", o.getResult())))
+              return failure();
+            return simple("expand");
           })
-          .Case<ExpandOp>([&](auto) { return simple("expand"); })
           .Case<ConstantOfShapeOp>([&](ConstantOfShapeOp o) -> LogicalResult {
-            Type et = getElementTypeOrSelf(o.getType());
-            int32_t code = dtypeCode(et);
-            if (!code)
-              return o.emitError() << "constant_of_shape of " << et
-                                   << " is not supported on the CPU target";
+            int code;
+            if (failed(codeOf(o.getResult(), code)))
+              return failure();
             c.ints.push_back(code);
             Attribute v = o.getValue();
             if (auto f = dyn_cast<FloatAttr>(v)) {
@@ -437,24 +512,43 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             } else {
               return o.emitError() << "unsupported constant_of_shape value";
             }
-            return simple("constant_of_shape");
+            return gen("constant_of_shape", GeneratedKernel("fill", SmallVector<int64_t>{widthOf(code)}));
           })
-          .Case<RangeOp>([&](auto) { return simple("range"); })
-          .Case<TriluOp>([&](TriluOp o) {
+          .Case<RangeOp>([&](RangeOp o) -> LogicalResult {
+            int code;
+            if (failed(codeOf(o.getResult(), code)))
+              return failure();
+            if (code != cpu::F32 && code != cpu::I64 && code != cpu::I32)
+              return o.emitError() << "range of " << getElementTypeOrSelf(o.getType())
+                                   << " is not supported on the CPU target";
+            return gen("range", GeneratedKernel("range", SmallVector<int64_t>{code}));
+          })
+          .Case<TriluOp>([&](TriluOp o) -> LogicalResult {
+            int code;
+            if (failed(codeOf(o.getResult(), code)))
+              return failure();
             c.ints.push_back(o.getUpper());
             c.ints.push_back(o.getDiagonal());
-            return simple("trilu");
+            return gen("trilu", {"trilu", {widthOf(code), (int64_t)o.getUpper(),
+                                           (int64_t)o.getDiagonal()}});
           })
-          .Case<EmbeddingOp>([&](auto) { return simple("embedding"); })
+          .Case<EmbeddingOp>([&](EmbeddingOp o) -> LogicalResult {
+            int idx;
+            if (failed(codeOf(o->getOperand(1), idx)))
+              return failure();
+            if (idx != cpu::I64 && idx != cpu::I32)
+              return o.emitError() << "token ids must be int32 or int64 on the CPU target";
+            return gen("embedding", {"gather", {4, idx}});
+          })
           .Case<RMSNormOp>([&](RMSNormOp o) -> LogicalResult {
             // f32 rows of a static width with an f32 weight: generated code.
             auto in = cast<RankedTensorType>(o.getInput().getType());
             auto wt = cast<RankedTensorType>(o.getWeight().getType());
-            if (in.getElementType().isF32() && wt.getElementType().isF32() &&
+            if (rtCode(in) == cpu::F32 && rtCode(wt) == cpu::F32 &&
                 wt.getRank() == 1 && !in.isDynamicDim(in.getRank() - 1) &&
                 wt.getDimSize(0) == in.getDimSize(in.getRank() - 1) &&
                 (!o.getSkip() ||
-                 cast<RankedTensorType>(o.getSkip().getType()).getElementType().isF32())) {
+                 rtCode(o.getSkip().getType()) == cpu::F32)) {
               int64_t h = wt.getDimSize(0);
               c.generated = generate({o.getSkip() ? "rms_norm_skip" : "rms_norm", h,
                                       o.getEpsilon().convertToFloat()});
@@ -485,7 +579,11 @@ LogicalResult Lowering::lowerOp(Operation *op) {
               c.slots.push_back(*w);
               return success();
             }
-            return simple("matmul");
+            if (rtCode(o.getLhs().getType()) != cpu::F32 ||
+                rtCode(o.getRhs().getType()) != cpu::F32)
+              return o.emitError() << "matmul of non-float operands is not supported on the "
+                                      "CPU target";
+            return gen("matmul", {"matmul", 0});
           })
           .Case<MatMulNBitsOp>([&](MatMulNBitsOp o) -> LogicalResult {
             if (o.getZeroPoints() &&
@@ -525,7 +623,7 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             // f32 rows of a static head dim: the rotation is generated code;
             // the runtime keeps the LongRoPE choice and the cos/sin tables.
             auto in = cast<RankedTensorType>(o.getInput().getType());
-            if (in.getElementType().isF32() && in.getRank() == 4 && !in.isDynamicDim(3) &&
+            if (rtCode(in) == cpu::F32 && in.getRank() == 4 && !in.isDynamicDim(3) &&
                 (int64_t)o.getRotaryDim() <= in.getDimSize(3)) {
               c.generated = generate({"rotary", in.getDimSize(3), (float)o.getRotaryDim()});
               return simple("rotary_rows");
@@ -537,7 +635,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             outs();
             c.ints.append({(int64_t)o.getNumHeads(), (int64_t)o.getNumKvHeads(),
                            (int64_t)o.getCausal()});
-            c.floats.push_back(o.getScale().convertToFloat());
+            c.generated = generate({"attention", {(int64_t)o.getCausal(), o.getMask() ? 1 : 0},
+                                    o.getScale().convertToFloat()});
             return ins({o.getQ(), o.getK(), o.getV(), o.getPastKey(),
                         o.getPastValue(), o.getMask()});
           })
@@ -546,7 +645,7 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             // on row blocks across threads); anything else: the runtime's.
             auto in = cast<RankedTensorType>(o.getInput().getType());
             auto out = cast<RankedTensorType>(o.getType());
-            if (in.getElementType().isF32() && out.getElementType().isF32() &&
+            if (rtCode(in) == cpu::F32 && rtCode(out) == cpu::F32 &&
                 !in.isDynamicDim(in.getRank() - 1)) {
               int64_t cols = in.getDimSize(in.getRank() - 1) / 2;
               c.generated = generate({"gated_silu", cols});
@@ -568,8 +667,11 @@ LogicalResult Lowering::lowerOp(Operation *op) {
   for (Value res : op->getResults())
     if (getElementTypeOrSelf(res.getType()).isF16()) {
       Call round;
-      round.kernel = "round_f16";
-      round.slots = {slots[res]};
+      round.kernel = "ew";
+      int64_t rank = std::max<int64_t>(1, cast<RankedTensorType>(res.getType()).getRank());
+      round.slots = {slots[res], slots[res]};
+      round.ints = {1, cpu::F32, rank, 0, cpu::F32};
+      round.generated = generate({"ew", {cpu::RoundF16, rank, cpu::F32, cpu::F32}});
       calls.push_back(std::move(round));
     }
   lastCallOf[op] = calls.size() - 1;
@@ -660,15 +762,6 @@ LogicalResult Lowering::writeWeights(llvm::StringRef path) {
   return success();
 }
 
-/// An internal func.func `name`(args) for a generated kernel, with the
-/// builder at the start of its body.
-func::FuncOp kernelFunc(OpBuilder &b, Location loc, llvm::StringRef name, TypeRange args) {
-  auto f = func::FuncOp::create(b, loc, name, b.getFunctionType(args, {}));
-  f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(b.getContext(), LLVM::Linkage::Internal));
-  b.setInsertionPointToStart(f.addEntryBlock());
-  return f;
-}
-
 /// rms_norm over rows, as scf loops: s = x (+ skip, stored as the residual),
 /// out = s / sqrt(mean(s^2) + eps) * weight. The sum of squares may be
 /// reassociated, so LLVM vectorizes it.
@@ -686,7 +779,7 @@ void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_
   if (skip)
     args.push_back(rowsT);
   OpBuilder::InsertionGuard g(b);
-  auto f = kernelFunc(b, loc, name, args);
+  auto f = cpu::kernelFunc(b, loc, name, args);
   unsigned a = 0;
   Value in = f.getArgument(a++), sk = skip ? f.getArgument(a++) : Value();
   Value w = f.getArgument(a++), out = f.getArgument(a++), res = skip ? f.getArgument(a++) : Value();
@@ -745,7 +838,7 @@ void buildRotaryKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t
   auto rowsT = MemRefType::get({ShapedType::kDynamic, d}, f32);
   auto tabT = MemRefType::get({ShapedType::kDynamic, half}, f32);
   OpBuilder::InsertionGuard g(b);
-  auto f = kernelFunc(b, loc, name, {rowsT, tabT, tabT, rowsT, idx, idx, idx, idx});
+  auto f = cpu::kernelFunc(b, loc, name, {rowsT, tabT, tabT, rowsT, idx, idx, idx, idx});
   Value x = f.getArgument(0), cs = f.getArgument(1), sn = f.getArgument(2), out = f.getArgument(3);
   Value hs = f.getArgument(4), sl = f.getArgument(5), bstride = f.getArgument(6), r0 = f.getArgument(7);
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0), c1 = arith::ConstantIndexOp::create(b, loc, 1);
@@ -790,9 +883,9 @@ std::string Lowering::kernelName(int i) const {
   auto base = [&](int k) {
     const GeneratedKernel &g = generated[k];
     std::string n = opts.name + "_" + g.kind + "_";
-    if (g.kind == "transpose")
-      for (int64_t p : g.perm)
-        n += std::to_string(p);
+    if (!g.p.empty())
+      for (auto [j, p] : llvm::enumerate(g.p))
+        n += (j ? "_" : "") + (p < 0 ? "m" + std::to_string(-p) : std::to_string(p));
     else
       n += std::to_string(g.cols);
     return n;
@@ -825,12 +918,48 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
   Type f32 = b.getF32Type();
   for (size_t i = 0; i < generated.size(); ++i) {
     int64_t n = generated[i].cols;
-    if (generated[i].kind == "transpose") {
-      auto t = MemRefType::get(SmallVector<int64_t>(4, ShapedType::kDynamic), f32);
-      OpBuilder::InsertionGuard g(b);
-      auto f = kernelFunc(b, loc, kernelName(i), {t, t});
-      linalg::TransposeOp::create(b, loc, f.getArgument(0), f.getArgument(1), generated[i].perm);
-      func::ReturnOp::create(b, loc);
+    const GeneratedKernel &k = generated[i];
+    ArrayRef<int64_t> p = k.p;
+    std::string name = kernelName(i);
+    if (k.kind == "ew") {
+      SmallVector<int> ins(p.drop_front(3).begin(), p.drop_front(3).end());
+      cpu::buildEwKernel(b, loc, name, p[0], p[1], ins, p[2]);
+      continue;
+    }
+    if (k.kind == "copy") {
+      cpu::buildCopyKernel(b, loc, name, p[0], p[1]);
+      continue;
+    }
+    if (k.kind == "reduce") {
+      cpu::buildReduceKernel(b, loc, name, p[0], p[1], p[2], p[3]);
+      continue;
+    }
+    if (k.kind == "softmax") {
+      cpu::buildSoftmaxKernel(b, loc, name);
+      continue;
+    }
+    if (k.kind == "gather") {
+      cpu::buildGatherKernel(b, loc, name, p[0], p[1]);
+      continue;
+    }
+    if (k.kind == "trilu") {
+      cpu::buildTriluKernel(b, loc, name, p[0], p[1], p[2]);
+      continue;
+    }
+    if (k.kind == "fill") {
+      cpu::buildFillKernel(b, loc, name, p[0]);
+      continue;
+    }
+    if (k.kind == "range") {
+      cpu::buildRangeKernel(b, loc, name, p[0]);
+      continue;
+    }
+    if (k.kind == "matmul") {
+      cpu::buildMatmulKernel(b, loc, name);
+      continue;
+    }
+    if (k.kind == "attention") {
+      cpu::buildAttentionKernel(b, loc, name, p[0], p[1], k.eps);
       continue;
     }
     if (generated[i].kind == "rotary") {
@@ -846,7 +975,7 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
     auto inT = MemRefType::get({ShapedType::kDynamic, 2 * n}, f32);
     auto outT = MemRefType::get({ShapedType::kDynamic, n}, f32);
     OpBuilder::InsertionGuard g(b);
-    auto f = kernelFunc(b, loc, kernelName(i), {inT, outT});
+    auto f = cpu::kernelFunc(b, loc, kernelName(i), {inT, outT});
     Value in = f.getArgument(0), out = f.getArgument(1);
     Value rows = memref::DimOp::create(b, loc, in, 0);
     SmallVector<OpFoldResult> sizes = {rows, b.getIndexAttr(n)},
@@ -875,9 +1004,55 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
   // call to expf would keep them scalar.
   {
     RewritePatternSet patterns(ctx);
-    populateMathPolynomialApproximationPatterns(patterns);
+    // exp and tanh only: sin, cos and log keep libm's accuracy (plain
+    // rotary exports take cos/sin of positions in the thousands).
+    populateMathPolynomialApproximationPatterns(patterns, [](llvm::StringRef n) {
+      return n == "math.exp" || n == "math.tanh" || n == "exp" || n == "tanh";
+    });
     if (failed(applyPatternsGreedily(*km, std::move(patterns))))
       return module.emitError() << "approximating math in the generated CPU kernels failed";
+  }
+  // The approximations use math.fma and math.floor, which become calls to
+  // fmaf / floorf (scalar, slow) on CPUs without FMA / SSE4.1, the default
+  // x86-64 included. A contractable multiply-add is an FMA where the CPU has
+  // one; floor is round-to-nearest by the 1.5 * 2^23 trick, minus one where
+  // that rounded up (exact for |x| < 2^22; exp's argument beyond that is
+  // selected away by the approximation's own overflow checks).
+  {
+    SmallVector<Operation *> fmas, floors;
+    km->walk([&](Operation *op) {
+      if (isa<math::FmaOp>(op))
+        fmas.push_back(op);
+      else if (isa<math::FloorOp>(op) && getElementTypeOrSelf(op->getResult(0).getType()).isF32())
+        floors.push_back(op);
+    });
+    auto contract = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::contract);
+    for (Operation *op : fmas) {
+      OpBuilder fb(op);
+      Location l = op->getLoc();
+      Value m = arith::MulFOp::create(fb, l, op->getOperand(0), op->getOperand(1), contract);
+      op->getResult(0).replaceAllUsesWith(
+          arith::AddFOp::create(fb, l, m, op->getOperand(2), contract));
+      op->erase();
+    }
+    for (Operation *op : floors) {
+      OpBuilder fb(op);
+      Location l = op->getLoc();
+      Value x = op->getOperand(0);
+      Type t = x.getType();
+      auto splat = [&](float v) -> Value {
+        Attribute a = fb.getF32FloatAttr(v);
+        if (auto vt = dyn_cast<VectorType>(t))
+          a = DenseElementsAttr::get(vt, a);
+        return arith::ConstantOp::create(fb, l, t, cast<TypedAttr>(a));
+      };
+      Value magic = splat(12582912.0f); // 1.5 * 2^23
+      Value r = arith::SubFOp::create(fb, l, arith::AddFOp::create(fb, l, x, magic), magic);
+      Value up = arith::CmpFOp::create(fb, l, arith::CmpFPredicate::OGT, r, x);
+      Value fl = arith::SelectOp::create(fb, l, up, arith::SubFOp::create(fb, l, r, splat(1.0f)), r);
+      op->getResult(0).replaceAllUsesWith(fl);
+      op->erase();
+    }
   }
   // linalg -> loops -> LLVM; LLVM's own pipeline vectorizes them for the CPU.
   PassManager pm(ctx);
@@ -901,6 +1076,12 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
   });
   if (!allLLVM)
     return module.emitError() << "generated CPU kernels did not lower to the LLVM dialect";
+  // The C-interface wrappers are the runtime's entry points into the
+  // kernels, reached only through the addresses _run passes: internal too.
+  km->walk([&](LLVM::LLVMFuncOp f) {
+    if (f.getName().starts_with("_mlir_ciface_"))
+      f.setLinkage(LLVM::Linkage::Internal);
+  });
   OpBuilder mb(ctx);
   mb.setInsertionPointToEnd(m.getBody());
   for (Operation &op : km->getBody()->getOperations())
@@ -1018,8 +1199,10 @@ OwningOpRef<ModuleOp> Lowering::build() {
         LLVM::CallOp::create(
             b, loc, declare("phi_rt_" + c.kernel, {ptr, ptr, ptr, ptr, ptr}),
             ValueRange{rt, i32s(c.slots), i64s(c.ints), f32s(c.floats),
-                       LLVM::AddressOfOp::create(b, loc, ptr,
-                                                 kernelName(c.generated))});
+                       LLVM::AddressOfOp::create(
+                           b, loc, ptr,
+                           (generated[c.generated].ciface() ? "_mlir_ciface_" : "") +
+                               kernelName(c.generated))});
       else
         LLVM::CallOp::create(b, loc, declare("phi_rt_" + c.kernel, {ptr, ptr, ptr, ptr}),
                              ValueRange{rt, i32s(c.slots), i64s(c.ints), f32s(c.floats)});

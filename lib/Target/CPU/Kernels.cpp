@@ -1,0 +1,575 @@
+//===- Kernels.cpp - kernels the CPU target generates ---------------------===//
+//
+// See Kernels.h. Elementwise, copies, reductions and triangles are
+// linalg.generic over strided memrefs (to loops, then LLVM vectorizes the
+// innermost one); softmax, gather, matmul and attention are scf loops
+// written in the order that keeps the innermost loop contiguous.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::phi;
+using namespace mlir::phi::cpu;
+
+Type cpu::elementType(MLIRContext *ctx, int code) {
+  switch (code) {
+  case F32: return Float32Type::get(ctx);
+  case I64: return IntegerType::get(ctx, 64);
+  case I32: return IntegerType::get(ctx, 32);
+  default: return IntegerType::get(ctx, 8);
+  }
+}
+
+MemRefType cpu::stridedType(MLIRContext *ctx, int64_t rank, Type t) {
+  SmallVector<int64_t> dyn(rank, ShapedType::kDynamic);
+  return MemRefType::get(dyn, t, StridedLayoutAttr::get(ctx, ShapedType::kDynamic, dyn));
+}
+
+func::FuncOp cpu::kernelFunc(OpBuilder &b, Location loc, llvm::StringRef name, TypeRange args,
+                             bool ciface) {
+  auto f = func::FuncOp::create(b, loc, name, b.getFunctionType(args, {}));
+  f->setAttr("llvm.linkage", LLVM::LinkageAttr::get(b.getContext(), LLVM::Linkage::Internal));
+  if (ciface)
+    f->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  b.setInsertionPointToStart(f.addEntryBlock());
+  return f;
+}
+
+namespace {
+
+using IT = utils::IteratorType;
+
+bool isUnsigned(int code) { return code == U8 || code == BOOL; }
+
+Value cstF(OpBuilder &b, Location l, float v) {
+  return arith::ConstantOp::create(b, l, b.getF32FloatAttr(v));
+}
+Value cstI(OpBuilder &b, Location l, Type t, int64_t v) {
+  return arith::ConstantOp::create(b, l, b.getIntegerAttr(t, v));
+}
+Value cidx(OpBuilder &b, Location l, int64_t v) { return arith::ConstantIndexOp::create(b, l, v); }
+
+/// An i1 as a stored bool (i8 0 / 1).
+Value boolOut(OpBuilder &b, Location l, Value i1) {
+  return arith::ExtUIOp::create(b, l, b.getI8Type(), i1);
+}
+Value truthy(OpBuilder &b, Location l, Value v) {
+  if (isa<FloatType>(v.getType()))
+    return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, v, cstF(b, l, 0));
+  return arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, v, cstI(b, l, v.getType(), 0));
+}
+
+/// ONNX Cast between runtime kinds.
+Value convert(OpBuilder &b, Location l, Value v, int from, int to) {
+  if (from == to)
+    return v;
+  Type t = elementType(b.getContext(), to);
+  if (to == BOOL)
+    return boolOut(b, l, truthy(b, l, v));
+  if (from == F32)
+    return isUnsigned(to) ? (Value)arith::FPToUIOp::create(b, l, t, v)
+                          : (Value)arith::FPToSIOp::create(b, l, t, v);
+  if (to == F32)
+    return isUnsigned(from) ? (Value)arith::UIToFPOp::create(b, l, t, v)
+                            : (Value)arith::SIToFPOp::create(b, l, t, v);
+  unsigned fw = v.getType().getIntOrFloatBitWidth(), tw = t.getIntOrFloatBitWidth();
+  if (fw == tw)
+    return v;
+  if (fw > tw)
+    return arith::TruncIOp::create(b, l, t, v);
+  return isUnsigned(from) ? (Value)arith::ExtUIOp::create(b, l, t, v)
+                          : (Value)arith::ExtSIOp::create(b, l, t, v);
+}
+
+Value sigmoidDen(OpBuilder &b, Location l, Value x) {
+  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
+  return arith::AddFOp::create(b, l, cstF(b, l, 1), e);
+}
+
+/// The scalar body of elementwise `op`.
+Value ewScalar(OpBuilder &b, Location l, int op, ValueRange a, ArrayRef<int> ins, int out) {
+  using P = arith::CmpFPredicate;
+  using Q = arith::CmpIPredicate;
+  bool fl = ins[0] == F32, un = isUnsigned(ins[0]);
+  Value x = a[0];
+  if (op == Cast)
+    return convert(b, l, x, ins[0], out);
+  if (op == RoundF16) {
+    Value h = arith::TruncFOp::create(b, l, b.getF16Type(), x);
+    return arith::ExtFOp::create(b, l, b.getF32Type(), h);
+  }
+  if (op == Where) {
+    Value y = convert(b, l, a[2], ins[2], ins[1]);
+    return arith::SelectOp::create(b, l, truthy(b, l, x), a[1], y);
+  }
+  if (op < Neg) {
+    Value y = convert(b, l, a[1], ins[1], ins[0]); // Pow(float, int) and the like
+    switch (op) {
+    case Add: return fl ? (Value)arith::AddFOp::create(b, l, x, y) : arith::AddIOp::create(b, l, x, y);
+    case Sub: return fl ? (Value)arith::SubFOp::create(b, l, x, y) : arith::SubIOp::create(b, l, x, y);
+    case Mul: return fl ? (Value)arith::MulFOp::create(b, l, x, y) : arith::MulIOp::create(b, l, x, y);
+    case Div:
+      if (fl)
+        return arith::DivFOp::create(b, l, x, y);
+      return un ? (Value)arith::DivUIOp::create(b, l, x, y) : arith::DivSIOp::create(b, l, x, y);
+    case Pow: {
+      if (fl)
+        return math::PowFOp::create(b, l, x, y);
+      Value p = math::PowFOp::create(b, l, convert(b, l, x, ins[0], F32),
+                                     convert(b, l, y, ins[0], F32));
+      return convert(b, l, p, F32, ins[0]);
+    }
+    case Max:
+      if (fl)
+        return arith::MaximumFOp::create(b, l, x, y);
+      return un ? (Value)arith::MaxUIOp::create(b, l, x, y) : arith::MaxSIOp::create(b, l, x, y);
+    case Min:
+      if (fl)
+        return arith::MinimumFOp::create(b, l, x, y);
+      return un ? (Value)arith::MinUIOp::create(b, l, x, y) : arith::MinSIOp::create(b, l, x, y);
+    case Equal:
+      return boolOut(b, l, fl ? (Value)arith::CmpFOp::create(b, l, P::OEQ, x, y)
+                              : arith::CmpIOp::create(b, l, Q::eq, x, y));
+    case Less:
+      return boolOut(b, l, fl ? (Value)arith::CmpFOp::create(b, l, P::OLT, x, y)
+                              : arith::CmpIOp::create(b, l, un ? Q::ult : Q::slt, x, y));
+    case Greater:
+      return boolOut(b, l, fl ? (Value)arith::CmpFOp::create(b, l, P::OGT, x, y)
+                              : arith::CmpIOp::create(b, l, un ? Q::ugt : Q::sgt, x, y));
+    case And:
+      return boolOut(b, l, arith::AndIOp::create(b, l, truthy(b, l, x), truthy(b, l, y)));
+    case Or:
+      return boolOut(b, l, arith::OrIOp::create(b, l, truthy(b, l, x), truthy(b, l, y)));
+    }
+  }
+  if (!fl) {
+    switch (op) {
+    case Neg: return arith::SubIOp::create(b, l, cstI(b, l, x.getType(), 0), x);
+    case Abs: return un ? x : (Value)math::AbsIOp::create(b, l, x);
+    case Not: return boolOut(b, l, arith::CmpIOp::create(b, l, Q::eq, x, cstI(b, l, x.getType(), 0)));
+    }
+    llvm_unreachable("checked by ewSupported");
+  }
+  switch (op) {
+  case Neg: return arith::NegFOp::create(b, l, x);
+  case Abs: return math::AbsFOp::create(b, l, x);
+  case Sqrt: return math::SqrtOp::create(b, l, x);
+  case Reciprocal: return arith::DivFOp::create(b, l, cstF(b, l, 1), x);
+  case Exp: return math::ExpOp::create(b, l, x);
+  case Log: return math::LogOp::create(b, l, x);
+  case Cos: return math::CosOp::create(b, l, x);
+  case Sin: return math::SinOp::create(b, l, x);
+  case Tanh: return math::TanhOp::create(b, l, x);
+  case Sigmoid: return arith::DivFOp::create(b, l, cstF(b, l, 1), sigmoidDen(b, l, x));
+  case Silu: return arith::DivFOp::create(b, l, x, sigmoidDen(b, l, x));
+  }
+  llvm_unreachable("checked by ewSupported");
+}
+
+SmallVector<IT> iterators(int64_t rank, uint64_t reduced = 0) {
+  SmallVector<IT> its;
+  for (int64_t i = 0; i < rank; ++i)
+    its.push_back(reduced >> i & 1 ? IT::reduction : IT::parallel);
+  return its;
+}
+
+arith::FastMathFlagsAttr reassoc(OpBuilder &b) {
+  return arith::FastMathFlagsAttr::get(b.getContext(),
+                                       arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+}
+
+/// scf.for lb..ub (step 1) with a body that yields nothing.
+void forLoop(OpBuilder &b, Location l, Value lb, Value ub,
+             llvm::function_ref<void(OpBuilder &, Location, Value)> body) {
+  scf::ForOp::create(b, l, lb, ub, cidx(b, l, 1), ValueRange{},
+                     [&](OpBuilder &nb, Location nl, Value iv, ValueRange) {
+                       body(nb, nl, iv);
+                       scf::YieldOp::create(nb, nl);
+                     });
+}
+
+Value dim(OpBuilder &b, Location l, Value m, int64_t d) { return memref::DimOp::create(b, l, m, d); }
+
+} // namespace
+
+bool cpu::ewSupported(int op, ArrayRef<int> ins, int out, std::string &why) {
+  for (int c : ins)
+    if (c != F32 && c != I64 && c != I32 && c != I8 && c != U8 && c != BOOL) {
+      why = "element type code " + std::to_string(c);
+      return false;
+    }
+  if (op >= Neg && op < Where && op != Neg && op != Abs && op != Not && ins[0] != F32) {
+    why = "a float op on integers";
+    return false;
+  }
+  if (op == RoundF16 && ins[0] != F32) {
+    why = "rounding a non-float";
+    return false;
+  }
+  (void)out;
+  return true;
+}
+
+void cpu::buildEwKernel(OpBuilder &b, Location loc, llvm::StringRef name, int op, int64_t rank,
+                        ArrayRef<int> ins, int out) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Type> args = {stridedType(ctx, rank, elementType(ctx, out))};
+  for (int c : ins)
+    args.push_back(stridedType(ctx, rank, elementType(ctx, c)));
+  OpBuilder::InsertionGuard g(b);
+  auto f = kernelFunc(b, loc, name, args, /*ciface=*/true);
+  SmallVector<Value> inputs(f.getArguments().drop_front());
+  SmallVector<AffineMap> maps(ins.size() + 1, b.getMultiDimIdentityMap(rank));
+  SmallVector<int> codes(ins);
+  linalg::GenericOp::create(b, loc, inputs, ValueRange{f.getArgument(0)}, maps, iterators(rank),
+                            [&](OpBuilder &nb, Location l, ValueRange a) {
+                              linalg::YieldOp::create(
+                                  nb, l, ewScalar(nb, l, op, a.drop_back(), codes, out));
+                            });
+  func::ReturnOp::create(b, loc);
+}
+
+void cpu::buildCopyKernel(OpBuilder &b, Location loc, llvm::StringRef name, int width,
+                          int64_t rank) {
+  MLIRContext *ctx = b.getContext();
+  auto t = stridedType(ctx, rank, IntegerType::get(ctx, 8 * width));
+  OpBuilder::InsertionGuard g(b);
+  auto f = kernelFunc(b, loc, name, {t, t}, /*ciface=*/true);
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  linalg::GenericOp::create(b, loc, ValueRange{f.getArgument(1)}, ValueRange{f.getArgument(0)},
+                            maps, iterators(rank),
+                            [&](OpBuilder &nb, Location l, ValueRange a) {
+                              linalg::YieldOp::create(nb, l, a[0]);
+                            });
+  func::ReturnOp::create(b, loc);
+}
+
+void cpu::buildReduceKernel(OpBuilder &b, Location loc, llvm::StringRef name, int kind,
+                            int code, int64_t rank, uint64_t mask) {
+  MLIRContext *ctx = b.getContext();
+  Type et = elementType(ctx, code);
+  auto t = stridedType(ctx, rank, et);
+  OpBuilder::InsertionGuard g(b);
+  auto f = kernelFunc(b, loc, name, {t, t}, /*ciface=*/true);
+  Value out = f.getArgument(0), in = f.getArgument(1);
+  bool fl = code == F32;
+  Value init;
+  if (kind == 2)
+    init = fl ? cstF(b, loc, -std::numeric_limits<float>::infinity())
+              : cstI(b, loc, et, code == I64 ? std::numeric_limits<int64_t>::min()
+                                             : std::numeric_limits<int32_t>::min());
+  else
+    init = fl ? cstF(b, loc, 0) : cstI(b, loc, et, 0);
+  linalg::FillOp::create(b, loc, ValueRange{init}, ValueRange{out});
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t i = 0; i < rank; ++i)
+    outExprs.push_back(mask >> i & 1 ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(i));
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, outExprs, ctx)};
+  linalg::GenericOp::create(
+      b, loc, ValueRange{in}, ValueRange{out}, maps, iterators(rank, mask),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value r;
+        if (kind == 2)
+          r = fl ? (Value)arith::MaximumFOp::create(nb, l, a[1], a[0])
+                 : arith::MaxSIOp::create(nb, l, a[1], a[0]);
+        else
+          r = fl ? (Value)arith::AddFOp::create(nb, l, a[1], a[0], reassoc(nb))
+                 : arith::AddIOp::create(nb, l, a[1], a[0]);
+        linalg::YieldOp::create(nb, l, r);
+      });
+  if (kind == 0) {
+    Value count = cidx(b, loc, 1);
+    for (int64_t i = 0; i < rank; ++i)
+      if (mask >> i & 1)
+        count = arith::MulIOp::create(b, loc, count, dim(b, loc, in, i));
+    Value n = arith::IndexCastOp::create(b, loc, b.getI64Type(), count);
+    Value div = fl ? (Value)arith::SIToFPOp::create(b, loc, et, n) : convert(b, loc, n, I64, code);
+    SmallVector<AffineMap> id(1, b.getMultiDimIdentityMap(rank));
+    linalg::GenericOp::create(b, loc, TypeRange{}, ValueRange{}, ValueRange{out}, id,
+                              iterators(rank), [&](OpBuilder &nb, Location l, ValueRange a) {
+                                linalg::YieldOp::create(
+                                    nb, l,
+                                    fl ? (Value)arith::DivFOp::create(nb, l, a[0], div)
+                                       : arith::DivSIOp::create(nb, l, a[0], div));
+                              });
+  }
+  func::ReturnOp::create(b, loc);
+}
+
+void cpu::buildSoftmaxKernel(OpBuilder &b, Location loc, llvm::StringRef name) {
+  MLIRContext *ctx = b.getContext();
+  auto t = stridedType(ctx, 3, b.getF32Type());
+  OpBuilder::InsertionGuard g(b);
+  auto f = kernelFunc(b, loc, name, {t, t}, /*ciface=*/true);
+  Value out = f.getArgument(0), in = f.getArgument(1);
+  Value c0 = cidx(b, loc, 0);
+  Value outer = dim(b, loc, in, 0), inner = dim(b, loc, in, 1), n = dim(b, loc, in, 2);
+  forLoop(b, loc, c0, outer, [&](OpBuilder &b1, Location l, Value o) {
+    forLoop(b1, l, c0, inner, [&](OpBuilder &b2, Location l2, Value i) {
+      auto mx = scf::ForOp::create(
+          b2, l2, c0, n, cidx(b2, l2, 1),
+          ValueRange{cstF(b2, l2, -std::numeric_limits<float>::infinity())},
+          [&](OpBuilder &cb, Location l3, Value j, ValueRange acc) {
+            Value x = memref::LoadOp::create(cb, l3, in, ValueRange{o, i, j});
+            scf::YieldOp::create(cb, l3, ValueRange{arith::MaximumFOp::create(cb, l3, acc[0], x)});
+          });
+      Value m = mx.getResult(0);
+      auto sum = scf::ForOp::create(
+          b2, l2, c0, n, cidx(b2, l2, 1), ValueRange{cstF(b2, l2, 0)},
+          [&](OpBuilder &cb, Location l3, Value j, ValueRange acc) {
+            Value x = memref::LoadOp::create(cb, l3, in, ValueRange{o, i, j});
+            Value e = math::ExpOp::create(cb, l3, arith::SubFOp::create(cb, l3, x, m));
+            memref::StoreOp::create(cb, l3, e, out, ValueRange{o, i, j});
+            scf::YieldOp::create(cb, l3,
+                                 ValueRange{arith::AddFOp::create(cb, l3, acc[0], e, reassoc(cb))});
+          });
+      Value inv = arith::DivFOp::create(b2, l2, cstF(b2, l2, 1), sum.getResult(0));
+      forLoop(b2, l2, c0, n, [&](OpBuilder &cb, Location l3, Value j) {
+        Value e = memref::LoadOp::create(cb, l3, out, ValueRange{o, i, j});
+        memref::StoreOp::create(cb, l3, arith::MulFOp::create(cb, l3, e, inv), out,
+                                ValueRange{o, i, j});
+      });
+    });
+  });
+  func::ReturnOp::create(b, loc);
+}
+
+void cpu::buildGatherKernel(OpBuilder &b, Location loc, llvm::StringRef name, int width,
+                            int idxCode) {
+  MLIRContext *ctx = b.getContext();
+  auto t = stridedType(ctx, 3, IntegerType::get(ctx, 8 * width));
+  auto it = stridedType(ctx, 2, elementType(ctx, idxCode));
+  OpBuilder::InsertionGuard g(b);
+  auto f = kernelFunc(b, loc, name, {t, t, it}, /*ciface=*/true);
+  Value out = f.getArgument(0), data = f.getArgument(1), idx = f.getArgument(2);
+  Value c0 = cidx(b, loc, 0);
+  Value A = dim(b, loc, out, 0), J = dim(b, loc, out, 1), K = dim(b, loc, out, 2);
+  Value D = dim(b, loc, data, 1);
+  forLoop(b, loc, c0, A, [&](OpBuilder &b1, Location l, Value a) {
+    forLoop(b1, l, c0, J, [&](OpBuilder &b2, Location l2, Value j) {
+      Value raw = memref::LoadOp::create(b2, l2, idx, ValueRange{a, j});
+      Value x = arith::IndexCastOp::create(b2, l2, b2.getIndexType(), raw);
+      Value neg = arith::CmpIOp::create(b2, l2, arith::CmpIPredicate::slt, x, c0);
+      Value row = arith::SelectOp::create(b2, l2, neg, arith::AddIOp::create(b2, l2, x, D), x);
+      forLoop(b2, l2, c0, K, [&](OpBuilder &cb, Location l3, Value k) {
+        Value v = memref::LoadOp::create(cb, l3, data, ValueRange{a, row, k});
+        memref::StoreOp::create(cb, l3, v, out, ValueRange{a, j, k});
+      });
+    });
+  });
+  func::ReturnOp::create(b, loc);
+}
+
+void cpu::buildTriluKernel(OpBuilder &b, Location loc, llvm::StringRef name, int width,
+                           bool upper, int64_t diagonal) {
+  MLIRContext *ctx = b.getContext();
+  Type et = IntegerType::get(ctx, 8 * width);
+  auto t = stridedType(ctx, 3, et);
+  OpBuilder::InsertionGuard g(b);
+  auto f = kernelFunc(b, loc, name, {t, t}, /*ciface=*/true);
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(3));
+  linalg::GenericOp::create(
+      b, loc, ValueRange{f.getArgument(1)}, ValueRange{f.getArgument(0)}, maps, iterators(3),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value i = linalg::IndexOp::create(nb, l, 1), j = linalg::IndexOp::create(nb, l, 2);
+        Value d = arith::SubIOp::create(
+            nb, l, arith::IndexCastOp::create(nb, l, nb.getI64Type(), j),
+            arith::IndexCastOp::create(nb, l, nb.getI64Type(), i));
+        Value keep = arith::CmpIOp::create(nb, l,
+                                           upper ? arith::CmpIPredicate::sge
+                                                 : arith::CmpIPredicate::sle,
+                                           d, cstI(nb, l, nb.getI64Type(), diagonal));
+        linalg::YieldOp::create(nb, l,
+                                ValueRange{arith::SelectOp::create(nb, l, keep, a[0],
+                                                                   cstI(nb, l, et, 0))});
+      });
+  func::ReturnOp::create(b, loc);
+}
+
+void cpu::buildFillKernel(OpBuilder &b, Location loc, llvm::StringRef name, int width) {
+  MLIRContext *ctx = b.getContext();
+  auto t = stridedType(ctx, 1, IntegerType::get(ctx, 8 * width));
+  OpBuilder::InsertionGuard g(b);
+  auto f = kernelFunc(b, loc, name, {t, t}, /*ciface=*/true);
+  Value v = memref::LoadOp::create(b, loc, f.getArgument(1), ValueRange{cidx(b, loc, 0)});
+  linalg::FillOp::create(b, loc, ValueRange{v}, ValueRange{f.getArgument(0)});
+  func::ReturnOp::create(b, loc);
+}
+
+void cpu::buildRangeKernel(OpBuilder &b, Location loc, llvm::StringRef name, int code) {
+  MLIRContext *ctx = b.getContext();
+  Type et = elementType(ctx, code);
+  auto t = stridedType(ctx, 1, et);
+  OpBuilder::InsertionGuard g(b);
+  auto f = kernelFunc(b, loc, name, {t, t}, /*ciface=*/true);
+  Value p = f.getArgument(1);
+  Value start = memref::LoadOp::create(b, loc, p, ValueRange{cidx(b, loc, 0)});
+  Value delta = memref::LoadOp::create(b, loc, p, ValueRange{cidx(b, loc, 1)});
+  SmallVector<AffineMap> id(1, b.getMultiDimIdentityMap(1));
+  linalg::GenericOp::create(
+      b, loc, TypeRange{}, ValueRange{}, ValueRange{f.getArgument(0)}, id, iterators(1),
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        Value i = arith::IndexCastOp::create(nb, l, nb.getI64Type(), linalg::IndexOp::create(nb, l, 0));
+        Value r;
+        if (code == F32)
+          r = arith::AddFOp::create(
+              nb, l, start,
+              arith::MulFOp::create(nb, l, arith::SIToFPOp::create(nb, l, et, i), delta));
+        else
+          r = arith::AddIOp::create(nb, l, start,
+                                    arith::MulIOp::create(nb, l, convert(nb, l, i, I64, code),
+                                                          delta));
+        linalg::YieldOp::create(nb, l, r);
+      });
+  func::ReturnOp::create(b, loc);
+}
+
+void cpu::buildMatmulKernel(OpBuilder &b, Location loc, llvm::StringRef name) {
+  MLIRContext *ctx = b.getContext();
+  auto t = stridedType(ctx, 3, b.getF32Type());
+  OpBuilder::InsertionGuard g(b);
+  auto f = kernelFunc(b, loc, name, {t, t, t}, /*ciface=*/true);
+  Value out = f.getArgument(0), A = f.getArgument(1), B = f.getArgument(2);
+  Value c0 = cidx(b, loc, 0);
+  Value nb = dim(b, loc, out, 0), M = dim(b, loc, out, 1), N = dim(b, loc, out, 2),
+        K = dim(b, loc, A, 2);
+  auto contract = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::contract);
+  // i, k, j: the innermost loop runs along contiguous rows of b and out.
+  forLoop(b, loc, c0, nb, [&](OpBuilder &b1, Location l, Value p) {
+    forLoop(b1, l, c0, M, [&](OpBuilder &b2, Location l2, Value i) {
+      forLoop(b2, l2, c0, N, [&](OpBuilder &cb, Location l3, Value j) {
+        memref::StoreOp::create(cb, l3, cstF(cb, l3, 0), out, ValueRange{p, i, j});
+      });
+      forLoop(b2, l2, c0, K, [&](OpBuilder &b3, Location l3, Value k) {
+        Value aik = memref::LoadOp::create(b3, l3, A, ValueRange{p, i, k});
+        forLoop(b3, l3, c0, N, [&](OpBuilder &cb, Location l4, Value j) {
+          Value o = memref::LoadOp::create(cb, l4, out, ValueRange{p, i, j});
+          Value bkj = memref::LoadOp::create(cb, l4, B, ValueRange{p, k, j});
+          Value r = arith::AddFOp::create(cb, l4, o, arith::MulFOp::create(cb, l4, aik, bkj, contract),
+                                          contract);
+          memref::StoreOp::create(cb, l4, r, out, ValueRange{p, i, j});
+        });
+      });
+    });
+  });
+  func::ReturnOp::create(b, loc);
+}
+
+void cpu::buildAttentionKernel(OpBuilder &b, Location loc, llvm::StringRef name, bool causal,
+                               bool hasMask, float scale) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type(), i64 = b.getI64Type(), idx = b.getIndexType();
+  auto t3 = stridedType(ctx, 3, f32);
+  SmallVector<Type> args = {t3, t3, t3, t3};
+  if (hasMask)
+    args.push_back(stridedType(ctx, 2, i64));
+  args.push_back(stridedType(ctx, 1, f32));
+  args.push_back(stridedType(ctx, 1, i64));
+  OpBuilder::InsertionGuard g(b);
+  auto f = kernelFunc(b, loc, name, args, /*ciface=*/true);
+  Value out = f.getArgument(0), q = f.getArgument(1), K = f.getArgument(2), V = f.getArgument(3);
+  Value mask = hasMask ? f.getArgument(4) : Value();
+  Value sc = f.getArgument(hasMask ? 5 : 4), prm = f.getArgument(hasMask ? 6 : 5);
+  auto param = [&](int i) {
+    return arith::IndexCastOp::create(
+        b, loc, idx, memref::LoadOp::create(b, loc, prm, ValueRange{cidx(b, loc, i)}));
+  };
+  Value bh0 = param(0), H = param(1), group = param(2), Hkv = param(3);
+  Value c0 = cidx(b, loc, 0), c1 = cidx(b, loc, 1);
+  Value BH = dim(b, loc, q, 0), S = dim(b, loc, q, 1), D = dim(b, loc, q, 2), T = dim(b, loc, K, 1);
+  Value P = arith::SubIOp::create(b, loc, T, S);
+  float ninf = -std::numeric_limits<float>::infinity();
+  forLoop(b, loc, c0, BH, [&](OpBuilder &b1, Location l, Value r) {
+    Value abs = arith::AddIOp::create(b1, l, bh0, r);
+    Value bi = arith::DivUIOp::create(b1, l, abs, H), h = arith::RemUIOp::create(b1, l, abs, H);
+    Value kv = arith::AddIOp::create(b1, l, arith::MulIOp::create(b1, l, bi, Hkv),
+                                     arith::DivUIOp::create(b1, l, h, group));
+    forLoop(b1, l, c0, S, [&](OpBuilder &b2, Location l2, Value i) {
+      Value last = arith::AddIOp::create(b2, l2, P, i);
+      // Scores (masked: -inf) and their max.
+      auto mx = scf::ForOp::create(
+          b2, l2, c0, T, c1, ValueRange{cstF(b2, l2, ninf)},
+          [&](OpBuilder &cb, Location l3, Value j, ValueRange acc) {
+            Value ok = arith::ConstantOp::create(cb, l3, cb.getBoolAttr(true));
+            if (causal)
+              ok = arith::CmpIOp::create(cb, l3, arith::CmpIPredicate::ule, j, last);
+            if (hasMask) {
+              Value mv = memref::LoadOp::create(cb, l3, mask, ValueRange{bi, j});
+              ok = arith::AndIOp::create(cb, l3, ok, truthy(cb, l3, mv));
+            }
+            auto ifOp = scf::IfOp::create(
+                cb, l3, ok,
+                [&](OpBuilder &tb, Location l4) {
+                  auto dot = scf::ForOp::create(
+                      tb, l4, c0, D, c1, ValueRange{cstF(tb, l4, 0)},
+                      [&](OpBuilder &db, Location l5, Value d, ValueRange a) {
+                        Value x = memref::LoadOp::create(db, l5, q, ValueRange{r, i, d});
+                        Value y = memref::LoadOp::create(db, l5, K, ValueRange{kv, j, d});
+                        Value s = arith::AddFOp::create(
+                            db, l5, a[0], arith::MulFOp::create(db, l5, x, y, reassoc(db)),
+                            reassoc(db));
+                        scf::YieldOp::create(db, l5, ValueRange{s});
+                      });
+                  scf::YieldOp::create(
+                      tb, l4,
+                      ValueRange{arith::MulFOp::create(tb, l4, dot.getResult(0), cstF(tb, l4, scale))});
+                },
+                [&](OpBuilder &eb, Location l4) {
+                  scf::YieldOp::create(eb, l4, ValueRange{cstF(eb, l4, ninf)});
+                });
+            Value s = ifOp.getResult(0);
+            memref::StoreOp::create(cb, l3, s, sc, ValueRange{j});
+            scf::YieldOp::create(cb, l3, ValueRange{arith::MaximumFOp::create(cb, l3, acc[0], s)});
+          });
+      Value m = mx.getResult(0);
+      auto sum = scf::ForOp::create(
+          b2, l2, c0, T, c1, ValueRange{cstF(b2, l2, 0)},
+          [&](OpBuilder &cb, Location l3, Value j, ValueRange acc) {
+            Value s = memref::LoadOp::create(cb, l3, sc, ValueRange{j});
+            Value masked = arith::CmpFOp::create(cb, l3, arith::CmpFPredicate::OEQ, s,
+                                                 cstF(cb, l3, ninf));
+            Value e = math::ExpOp::create(cb, l3, arith::SubFOp::create(cb, l3, s, m));
+            e = arith::SelectOp::create(cb, l3, masked, cstF(cb, l3, 0), e);
+            memref::StoreOp::create(cb, l3, e, sc, ValueRange{j});
+            scf::YieldOp::create(cb, l3,
+                                 ValueRange{arith::AddFOp::create(cb, l3, acc[0], e, reassoc(cb))});
+          });
+      forLoop(b2, l2, c0, D, [&](OpBuilder &cb, Location l3, Value d) {
+        memref::StoreOp::create(cb, l3, cstF(cb, l3, 0), out, ValueRange{r, i, d});
+      });
+      Value total = sum.getResult(0);
+      Value any = arith::CmpFOp::create(b2, l2, arith::CmpFPredicate::UNE, total, cstF(b2, l2, 0));
+      scf::IfOp::create(b2, l2, any, [&](OpBuilder &tb, Location l3) {
+        Value inv = arith::DivFOp::create(tb, l3, cstF(tb, l3, 1), total);
+        forLoop(tb, l3, c0, T, [&](OpBuilder &jb, Location l4, Value j) {
+          Value p = arith::MulFOp::create(
+              jb, l4, memref::LoadOp::create(jb, l4, sc, ValueRange{j}), inv);
+          forLoop(jb, l4, c0, D, [&](OpBuilder &cb, Location l5, Value d) {
+            Value o = memref::LoadOp::create(cb, l5, out, ValueRange{r, i, d});
+            Value y = memref::LoadOp::create(cb, l5, V, ValueRange{kv, j, d});
+            auto contract = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::contract);
+            memref::StoreOp::create(
+                cb, l5,
+                arith::AddFOp::create(cb, l5, o, arith::MulFOp::create(cb, l5, p, y, contract),
+                                      contract),
+                out, ValueRange{r, i, d});
+          });
+        });
+        scf::YieldOp::create(tb, l3);
+      });
+    });
+  });
+  func::ReturnOp::create(b, loc);
+}
