@@ -122,7 +122,8 @@ void call(void *fn, const std::vector<View> &views) {
   }
 }
 
-/// Calls `fn` on `views` (all of the same shape), split along the outermost
+/// Calls `fn` on `views` (all of the same shape: outputs and operands
+/// element for element), split along the outermost
 /// dim worth splitting across the thread pool when the work is large.
 void callSplit(Context &c, void *fn, const std::vector<View> &views, int64_t minWork = 1 << 15) {
   const View &o = views[0];
@@ -446,8 +447,15 @@ static void gatherRows(Context &c, void *fn, Tensor &out, const Tensor &data, in
   iv.base = idx.data;
   iv.sizes = {A, J};
   iv.strides = {idxA == 1 ? 0 : J, 1};
-  if (out.numel())
-    callSplit(c, fn, {v3(out, A, J, K), v3(data, A, D, K), iv}, 1 << 14);
+  if (!out.numel())
+    return;
+  // Split the output rows (and their indices), never the table.
+  View o = v3(out, A, J, K), d = v3(data, A, D, K);
+  if (out.numel() < (1 << 14) || J < 2)
+    return call(fn, {o, d, iv});
+  c.pool->parallelFor(J, [&](int64_t b, int64_t e) {
+    call(fn, {narrow(o, 1, b, e), d, narrow(iv, 1, b, e)});
+  }, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, A * K)));
 }
 
 /// slots: [out, data, indices]; ia: [axis]
