@@ -63,18 +63,6 @@ const Tensor &contiguousRef(Context &c, int32_t slot) {
   return t;
 }
 
-/// Float view of a weight or activation (f16 scales and the like).
-std::vector<float> floats(const Tensor &t) {
-  std::vector<float> v(t.numel());
-  if (t.dt == F16)
-    for (int64_t i = 0; i < t.numel(); ++i)
-      v[i] = halfToFloat(t.as<uint16_t>()[i]);
-  else
-    for (int64_t i = 0; i < t.numel(); ++i)
-      v[i] = (float)load(t, i);
-  return v;
-}
-
 #if defined(__x86_64__)
 #define PHI_KERNELS_X86 1
 bool hasAVX2F16C() {
@@ -227,45 +215,6 @@ void phi_rt_shape(void *rtp, const int32_t *s, const int64_t *ia, const float *)
 // Model-level ops
 //===----------------------------------------------------------------------===//
 
-/// slots: [out, residual | -1, x, weight, skip | -1]; fa: [epsilon]
-void phi_rt_rms_norm(void *rtp, const int32_t *s, const int64_t *, const float *fa) {
-  RT;
-  IN(2);
-  std::vector<float> w = floats(c.at(s[3]));
-  int64_t h = in2.shape.back(), rows = in2.numel() / h;
-  if ((int64_t)w.size() != h)
-    return c.fail("rms_norm: weight has " + std::to_string(w.size()) +
-                  " elements, the input's last dim is " + std::to_string(h));
-  Tensor sum;
-  const float *x = in2.as<float>();
-  if (s[4] >= 0) {
-    const Tensor &sk = contiguousRef(c, s[4]);
-    if (sk.shape != in2.shape)
-      return c.fail("rms_norm: skip " + shapeStr(sk.shape) + " differs from input " +
-                    shapeStr(in2.shape));
-    sum = alloc(F32, in2.shape);
-    for (int64_t i = 0; i < in2.numel(); ++i)
-      sum.as<float>()[i] = x[i] + sk.as<float>()[i];
-    x = sum.as<float>();
-  }
-  Tensor out = alloc(F32, in2.shape);
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *xr = x + r * h;
-    float ss = 0;
-    for (int64_t j = 0; j < h; ++j)
-      ss += xr[j] * xr[j];
-    float inv = 1.0f / std::sqrt(ss / h + fa[0]);
-    for (int64_t j = 0; j < h; ++j)
-      out.as<float>()[r * h + j] = xr[j] * inv * w[j];
-  }
-  c.at(s[0]) = std::move(out);
-  if (s[1] >= 0) {
-    if (!sum.data)
-      sum = in2;
-    c.at(s[1]) = std::move(sum);
-  }
-}
-
 /// slots: [out, a, wT]: a [..., K] times a weight stored transposed [N, K].
 void phi_rt_matmul_wt(void *rtp, const int32_t *s, const int64_t *, const float *) {
   RT;
@@ -304,16 +253,8 @@ void phi_rt_matmul_wt(void *rtp, const int32_t *s, const int64_t *, const float 
 }
 
 /// slots: [out, x, positions]; ia: [rotary_dim, original_max | -1, nshort,
-/// nlong]; fa: [theta, mscale, short..., long...] (no factors: plain RoPE)
-void phi_rt_rotary_rows(void *rtp, const int32_t *s, const int64_t *ia, const float *fa,
-                        void *fn);
-
-void phi_rt_rotary(void *rtp, const int32_t *s, const int64_t *ia, const float *fa) {
-  phi_rt_rotary_rows(rtp, s, ia, fa, nullptr);
-}
-
-/// The same with the rotation done by a kernel the compiler generated (`fn`,
-/// expanded memref ABI: x, cos, sin, out as [rows, D] / [rows, rd / 2], then
+/// nlong]; fa: [theta, mscale, short..., long...] (no factors: plain RoPE).
+/// The rotation is a kernel the compiler generated (`fn`, expanded memref ABI: x, cos, sin, out as [rows, D] / [rows, rd / 2], then
 /// H * S, S, the tables' batch stride, the first row). Here: the LongRoPE
 /// choice (long factors when max(position) + 1 > original max) and the
 /// cos/sin tables, one row per (batch, token), shared by all heads.
@@ -353,54 +294,19 @@ void phi_rt_rotary_rows(void *rtp, const int32_t *s, const int64_t *ia, const fl
   Tensor out = alloc(F32, in1.shape);
   float *x = const_cast<float *>(in1.as<float>()), *o = out.as<float>();
   int64_t bstride = pb == 1 ? 0 : S;
-  if (fn) {
-    using RotaryKernel = void (*)(float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                  float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                  float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                  float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                  int64_t, int64_t, int64_t, int64_t);
-    auto kernel = reinterpret_cast<RotaryKernel>(fn);
-    int64_t tr = pb * S;
-    c.pool->parallelFor(B * H * S, [&](int64_t b, int64_t e) {
-      int64_t n = e - b;
-      kernel(x + b * D, x + b * D, 0, n, D, D, 1, cs.data(), cs.data(), 0, tr, half, half, 1,
-             sn.data(), sn.data(), 0, tr, half, half, 1, o + b * D, o + b * D, 0, n, D, D, 1,
-             H * S, S, bstride, b);
-    });
-    c.at(s[0]) = std::move(out);
-    return;
-  }
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < S; ++t) {
-      const float *cr = cs.data() + (b * bstride + t) * half, *sr = sn.data() + (b * bstride + t) * half;
-      for (int64_t h = 0; h < H; ++h) {
-        const float *xr = x + ((b * H + h) * S + t) * D;
-        float *orow = o + ((b * H + h) * S + t) * D;
-        for (int64_t i = 0; i < half; ++i) {
-          orow[i] = xr[i] * cr[i] - xr[i + half] * sr[i];
-          orow[i + half] = xr[i + half] * cr[i] + xr[i] * sr[i];
-        }
-        for (int64_t i = rd; i < D; ++i)
-          orow[i] = xr[i];
-      }
-    }
-  c.at(s[0]) = std::move(out);
-}
-
-/// slots: [out, x]: up * silu(gate) over the halves of the last axis.
-void phi_rt_gated_silu(void *rtp, const int32_t *s, const int64_t *, const float *) {
-  RT;
-  IN(1);
-  int64_t two = in1.shape.back(), half = two / 2, rows = in1.numel() / two;
-  std::vector<int64_t> shape = in1.shape;
-  shape.back() = half;
-  Tensor out = alloc(F32, shape);
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *g = in1.as<float>() + r * two, *u = g + half;
-    float *o = out.as<float>() + r * half;
-    for (int64_t j = 0; j < half; ++j)
-      o[j] = u[j] * (g[j] / (1.0f + std::exp(-g[j])));
-  }
+  using RotaryKernel = void (*)(float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                int64_t, int64_t, int64_t, int64_t);
+  auto kernel = reinterpret_cast<RotaryKernel>(fn);
+  int64_t tr = pb * S;
+  c.pool->parallelFor(B * H * S, [&](int64_t b, int64_t e) {
+    int64_t n = e - b;
+    kernel(x + b * D, x + b * D, 0, n, D, D, 1, cs.data(), cs.data(), 0, tr, half, half, 1,
+           sn.data(), sn.data(), 0, tr, half, half, 1, o + b * D, o + b * D, 0, n, D, D, 1,
+           H * S, S, bstride, b);
+  });
   c.at(s[0]) = std::move(out);
 }
 
@@ -415,8 +321,10 @@ using RowKernel = void (*)(float *, float *, int64_t, int64_t, int64_t, int64_t,
 void phi_rt_rows(void *rtp, const int32_t *s, const int64_t *ia, const float *, void *fn) {
   RT;
   IN(1);
-  int64_t ic = ia[0], oc = ia[1];
-  if (in1.dt != F32 || in1.shape.empty() || in1.shape.back() != ic)
+  // Negative widths: compiled for any; the input's, halved (gated_silu).
+  int64_t ic = ia[0] < 0 && !in1.shape.empty() ? in1.shape.back() : ia[0];
+  int64_t oc = ia[1] < 0 ? ic / 2 : ia[1];
+  if (in1.dt != F32 || in1.shape.empty() || in1.shape.back() != ic || (ia[1] < 0 && ic % 2))
     return c.fail("rows: input " + shapeStr(in1.shape) + " is not f32 rows of " +
                   std::to_string(ic));
   std::vector<int64_t> shape = in1.shape;
@@ -445,7 +353,7 @@ using RMSSkipKernel = void (*)(PHI_ROWS2, PHI_ROWS2, PHI_VEC1, PHI_ROWS2, PHI_RO
 void phi_rt_rms_rows(void *rtp, const int32_t *s, const int64_t *ia, const float *, void *fn) {
   RT;
   IN(2);
-  int64_t h = ia[0];
+  int64_t h = ia[0] < 0 && !in2.shape.empty() ? in2.shape.back() : ia[0]; // -1: any width
   const Tensor &w = c.at(s[3]);
   if (in2.dt != F32 || in2.shape.empty() || in2.shape.back() != h || w.dt != F32 ||
       w.numel() != h)

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "phi/Import/ONNX.h"
+#include "mlir/Parser/Parser.h"
 #include "phi/InitAll.h"
 #include "phi/Pipelines/Pipelines.h"
 #include "phi/Target/CPU.h"
@@ -35,7 +36,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory cat("phi-compile options");
-static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx>"),
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx | module.mlir>"),
                                       cl::Required, cl::cat(cat));
 static cl::opt<std::string> outDir("o", cl::desc("Output directory"),
                                    cl::value_desc("dir"), cl::Required, cl::cat(cat));
@@ -193,7 +194,8 @@ int main(int argc, char **argv) {
       "onnx writes out/model.onnx, out/model.onnx.data and, for models with a KV\n"
       "cache, out/genai_config.json; cpu writes out/<name>.o, .h and .weights.\n"
       "`phi-opt --phi-compile=\"quant=int4 ...\"`\n"
-      "replays the same pipeline on imported IR. --help-hidden also lists\n"
+      "replays the same pipeline on imported IR; phi-compile also takes phi IR\n"
+      "(module.mlir, e.g. phi-opt's output) in place of ONNX. --help-hidden also lists\n"
       "MLIR's pass-manager flags (--mlir-print-ir-after-all, --mlir-timing).\n");
 
   // Plugins first: their passes may be named in --extra-passes.
@@ -263,7 +265,12 @@ int main(int argc, char **argv) {
   // What the compile reads, for --depfile: the model, its external data and
   // the configs next to it that genai_config.json is made from.
   std::vector<std::string> inputs;
-  if (!depfile.empty()) {
+  // phi IR (`.mlir`, e.g. phi-opt's output or a hand-written test) goes
+  // straight to the pipeline.
+  bool mlirInput = llvm::StringRef(inputPath).ends_with(".mlir");
+  if (mlirInput) {
+    inputs.push_back(inputPath);
+  } else if (!depfile.empty()) {
     auto files = phi::onnxInputFiles(inputPath, file->getBuffer());
     if (succeeded(files))
       inputs = *files;
@@ -276,8 +283,13 @@ int main(int argc, char **argv) {
   }
   OwningOpRef<ModuleOp> module;
   {
-    Stage s("importing");
-    module = phi::importONNX(inputPath, file->getBuffer(), &ctx);
+    Stage s(mlirInput ? "parsing" : "importing");
+    if (mlirInput) {
+      sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+      module = parseSourceFile<ModuleOp>(sourceMgr, &ctx);
+    } else {
+      module = phi::importONNX(inputPath, file->getBuffer(), &ctx);
+    }
   }
   if (!module)
     return 1;

@@ -541,27 +541,24 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             return gen("embedding", {"gather", {4, idx}});
           })
           .Case<RMSNormOp>([&](RMSNormOp o) -> LogicalResult {
-            // f32 rows of a static width with an f32 weight: generated code.
+            // Rows of the hidden width (static where the types say; else
+            // read from the weight at run time): generated code.
             auto in = cast<RankedTensorType>(o.getInput().getType());
             auto wt = cast<RankedTensorType>(o.getWeight().getType());
-            if (rtCode(in) == cpu::F32 && rtCode(wt) == cpu::F32 &&
-                wt.getRank() == 1 && !in.isDynamicDim(in.getRank() - 1) &&
-                wt.getDimSize(0) == in.getDimSize(in.getRank() - 1) &&
-                (!o.getSkip() ||
-                 rtCode(o.getSkip().getType()) == cpu::F32)) {
-              int64_t h = wt.getDimSize(0);
-              c.generated = generate({o.getSkip() ? "rms_norm_skip" : "rms_norm", h,
-                                      o.getEpsilon().convertToFloat()});
-              c.kernel = "rms_rows";
-              c.ints = {h};
-              c.slots.push_back(slotOf(o.getOutput()));
-              c.slots.push_back(o.getResidual() ? slotOf(o.getResidual()) : -1);
-              return ins({o.getInput(), o.getWeight(), o.getSkip()});
-            }
-            c.kernel = "rms_norm";
+            if (rtCode(in) != cpu::F32 || rtCode(wt) != cpu::F32 || wt.getRank() != 1 ||
+                (o.getSkip() && rtCode(o.getSkip().getType()) != cpu::F32))
+              return o.emitError() << "rms_norm of " << in << " with weight " << wt
+                                   << " is not supported on the CPU target (float rows "
+                                      "and a rank-1 float weight are)";
+            int64_t h = wt.isDynamicDim(0) ? in.getDimSize(in.getRank() - 1) : wt.getDimSize(0);
+            if (h == ShapedType::kDynamic)
+              h = -1;
+            c.generated = generate({o.getSkip() ? "rms_norm_skip" : "rms_norm", h,
+                                    o.getEpsilon().convertToFloat()});
+            c.kernel = "rms_rows";
+            c.ints = {h};
             c.slots.push_back(slotOf(o.getOutput()));
             c.slots.push_back(o.getResidual() ? slotOf(o.getResidual()) : -1);
-            c.floats.push_back(o.getEpsilon().convertToFloat());
             return ins({o.getInput(), o.getWeight(), o.getSkip()});
           })
           .Case<MatMulOp>([&](MatMulOp o) -> LogicalResult {
@@ -606,7 +603,7 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             outs();
             return ins({o.getInput(), o.getB(), o.getScales(), o.getZeroPoints()});
           })
-          .Case<RotaryOp>([&](RotaryOp o) {
+          .Case<RotaryOp>([&](RotaryOp o) -> LogicalResult {
             c.ints.push_back(o.getRotaryDim());
             c.ints.push_back(o.getOriginalMaxPositions()
                                  ? (int64_t)*o.getOriginalMaxPositions()
@@ -620,15 +617,17 @@ LogicalResult Lowering::lowerOp(Operation *op) {
               c.floats.append(sf->begin(), sf->end());
             if (lf)
               c.floats.append(lf->begin(), lf->end());
-            // f32 rows of a static head dim: the rotation is generated code;
-            // the runtime keeps the LongRoPE choice and the cos/sin tables.
+            // The rotation is generated code (head dim static where the
+            // types say); the runtime keeps the LongRoPE choice and the
+            // cos/sin tables.
             auto in = cast<RankedTensorType>(o.getInput().getType());
-            if (rtCode(in) == cpu::F32 && in.getRank() == 4 && !in.isDynamicDim(3) &&
-                (int64_t)o.getRotaryDim() <= in.getDimSize(3)) {
-              c.generated = generate({"rotary", in.getDimSize(3), (float)o.getRotaryDim()});
-              return simple("rotary_rows");
-            }
-            return simple("rotary");
+            if (rtCode(in) != cpu::F32 || in.getRank() != 4 ||
+                (!in.isDynamicDim(3) && (int64_t)o.getRotaryDim() > in.getDimSize(3)))
+              return o.emitError() << "rotary of " << in << " (rotary dim " << o.getRotaryDim()
+                                   << ") is not supported on the CPU target";
+            c.generated = generate({"rotary", in.isDynamicDim(3) ? -1 : in.getDimSize(3),
+                                    (float)o.getRotaryDim()});
+            return simple("rotary_rows");
           })
           .Case<AttentionOp>([&](AttentionOp o) -> LogicalResult {
             c.kernel = "attention";
@@ -641,18 +640,17 @@ LogicalResult Lowering::lowerOp(Operation *op) {
                         o.getPastValue(), o.getMask()});
           })
           .Case<GatedSiluOp>([&](GatedSiluOp o) -> LogicalResult {
-            // f32 rows of a static width: generated code (the runtime calls it
-            // on row blocks across threads); anything else: the runtime's.
+            // Rows (static width where the types say): generated code, the
+            // runtime calls it on row blocks across threads.
             auto in = cast<RankedTensorType>(o.getInput().getType());
             auto out = cast<RankedTensorType>(o.getType());
-            if (rtCode(in) == cpu::F32 && rtCode(out) == cpu::F32 &&
-                !in.isDynamicDim(in.getRank() - 1)) {
-              int64_t cols = in.getDimSize(in.getRank() - 1) / 2;
-              c.generated = generate({"gated_silu", cols});
-              c.ints = {2 * cols, cols};
-              return simple("rows");
-            }
-            return simple("gated_silu");
+            if (rtCode(in) != cpu::F32 || rtCode(out) != cpu::F32)
+              return o.emitError() << "gated_silu of " << in
+                                   << " is not supported on the CPU target";
+            int64_t cols = in.isDynamicDim(in.getRank() - 1) ? -1 : in.getDimSize(in.getRank() - 1) / 2;
+            c.generated = generate({"gated_silu", cols});
+            c.ints = {cols < 0 ? -1 : 2 * cols, cols};
+            return simple("rows");
           })
           .Default([&](Operation *o) {
             return o->emitError() << "'" << o->getName()
@@ -769,8 +767,9 @@ void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_
                         bool skip) {
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
-  auto rowsT = MemRefType::get({ShapedType::kDynamic, h}, f32);
-  auto vecT = MemRefType::get({h}, f32);
+  int64_t hs = h < 0 ? ShapedType::kDynamic : h; // -1: the weight's length
+  auto rowsT = MemRefType::get({ShapedType::kDynamic, hs}, f32);
+  auto vecT = MemRefType::get({hs}, f32);
   SmallVector<Type> args = {rowsT};
   if (skip)
     args.push_back(rowsT);
@@ -784,7 +783,10 @@ void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_
   Value in = f.getArgument(a++), sk = skip ? f.getArgument(a++) : Value();
   Value w = f.getArgument(a++), out = f.getArgument(a++), res = skip ? f.getArgument(a++) : Value();
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0), c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  Value ch = arith::ConstantIndexOp::create(b, loc, h);
+  Value ch = h < 0 ? (Value)memref::DimOp::create(b, loc, w, 0)
+                   : (Value)arith::ConstantIndexOp::create(b, loc, h);
+  Value hf = arith::SIToFPOp::create(
+      b, loc, f32, arith::IndexCastOp::create(b, loc, b.getI64Type(), ch));
   Value rows = memref::DimOp::create(b, loc, in, 0);
   auto reassoc = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
   scf::ForOp::create(b, loc, c0, rows, c1, ValueRange{},
@@ -808,8 +810,7 @@ void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_
           Value next = arith::AddFOp::create(cb, l2, acc[0], sq, reassoc);
           scf::YieldOp::create(cb, l2, next);
         });
-    Value mean = arith::DivFOp::create(
-        rb, l, sum.getResult(0), arith::ConstantOp::create(rb, l, rb.getF32FloatAttr((float)h)));
+    Value mean = arith::DivFOp::create(rb, l, sum.getResult(0), hf);
     Value var = arith::AddFOp::create(rb, l, mean,
                                       arith::ConstantOp::create(rb, l, rb.getF32FloatAttr(eps)));
     Value inv = arith::DivFOp::create(rb, l,
@@ -835,7 +836,7 @@ void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_
 void buildRotaryKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t d, int64_t rd) {
   Type f32 = b.getF32Type(), idx = b.getIndexType();
   int64_t half = rd / 2;
-  auto rowsT = MemRefType::get({ShapedType::kDynamic, d}, f32);
+  auto rowsT = MemRefType::get({ShapedType::kDynamic, d < 0 ? ShapedType::kDynamic : d}, f32);
   auto tabT = MemRefType::get({ShapedType::kDynamic, half}, f32);
   OpBuilder::InsertionGuard g(b);
   auto f = cpu::kernelFunc(b, loc, name, {rowsT, tabT, tabT, rowsT, idx, idx, idx, idx});
@@ -843,7 +844,9 @@ void buildRotaryKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t
   Value hs = f.getArgument(4), sl = f.getArgument(5), bstride = f.getArgument(6), r0 = f.getArgument(7);
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0), c1 = arith::ConstantIndexOp::create(b, loc, 1);
   Value chalf = arith::ConstantIndexOp::create(b, loc, half);
-  Value crd = arith::ConstantIndexOp::create(b, loc, rd), cd = arith::ConstantIndexOp::create(b, loc, d);
+  Value crd = arith::ConstantIndexOp::create(b, loc, rd);
+  Value cd = d < 0 ? (Value)memref::DimOp::create(b, loc, x, 1)
+                   : (Value)arith::ConstantIndexOp::create(b, loc, d);
   Value rows = memref::DimOp::create(b, loc, x, 0);
   scf::ForOp::create(b, loc, c0, rows, c1, ValueRange{},
                      [&](OpBuilder &rb, Location l, Value r, ValueRange) {
@@ -887,7 +890,7 @@ std::string Lowering::kernelName(int i) const {
       for (auto [j, p] : llvm::enumerate(g.p))
         n += (j ? "_" : "") + (p < 0 ? "m" + std::to_string(-p) : std::to_string(p));
     else
-      n += std::to_string(g.cols);
+      n += g.cols < 0 ? std::string("dyn") : std::to_string(g.cols);
     return n;
   };
   std::string n = base(i);
@@ -972,19 +975,23 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
       continue;
     }
     // gated_silu over rows: out[r, j] = in[r, n + j] * silu(in[r, j]).
-    auto inT = MemRefType::get({ShapedType::kDynamic, 2 * n}, f32);
-    auto outT = MemRefType::get({ShapedType::kDynamic, n}, f32);
+    // (n < 0: the width is read from the output at run time.)
+    int64_t dn = n < 0 ? ShapedType::kDynamic : n;
+    auto inT = MemRefType::get({ShapedType::kDynamic, n < 0 ? dn : 2 * n}, f32);
+    auto outT = MemRefType::get({ShapedType::kDynamic, dn}, f32);
     OpBuilder::InsertionGuard g(b);
     auto f = cpu::kernelFunc(b, loc, kernelName(i), {inT, outT});
     Value in = f.getArgument(0), out = f.getArgument(1);
     Value rows = memref::DimOp::create(b, loc, in, 0);
-    SmallVector<OpFoldResult> sizes = {rows, b.getIndexAttr(n)},
+    OpFoldResult width = n < 0 ? OpFoldResult(memref::DimOp::create(b, loc, out, 1).getResult())
+                               : OpFoldResult(b.getIndexAttr(n));
+    SmallVector<OpFoldResult> sizes = {rows, width},
                               one = {b.getIndexAttr(1), b.getIndexAttr(1)};
     Value gate = memref::SubViewOp::create(b, loc, in,
                                            ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
                                            sizes, one);
     Value up = memref::SubViewOp::create(b, loc, in,
-                                         ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(n)},
+                                         ArrayRef<OpFoldResult>{b.getIndexAttr(0), width},
                                          sizes, one);
     AffineMap id = b.getMultiDimIdentityMap(2);
     linalg::GenericOp::create(
