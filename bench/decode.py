@@ -3,6 +3,9 @@
 onnxruntime on the same int4 graph and weights, same machine, same run.
 
   .venv/bin/python bench/decode.py [--work /tmp/phi35] [--threads 2] [--layers 32]
+                                  [--prompt 8] [--steps 16]
+
+(--layers 2 --prompt 1000: long-context attention and prefill on a small model.)
 
 Writes a random-weight Phi-3.5-mini int4 graph as the onnxruntime-genai
 builder does (bench/phi35_model.py, ~2.3 GB, made once), compiles it with
@@ -83,8 +86,12 @@ def main():
     ap.add_argument("--layers", type=int, default=32)
     ap.add_argument("--steps", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--prompt", type=int, default=len(PROMPT),
+                    help="prompt length (beyond 8: random token ids, fixed seed)")
     ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "build", "bin"))
     args = ap.parse_args()
+    if args.prompt != len(PROMPT):
+        PROMPT[:] = np.random.default_rng(0).integers(1, 32000, args.prompt).tolist()
     model_dir = os.path.join(args.work, "model-%dl" % args.layers)
     if not os.path.exists(os.path.join(model_dir, "model_acc0.onnx")):
         print("writing the Phi-3.5-mini-shaped int4 model to %s ..." % model_dir, flush=True)
@@ -97,7 +104,9 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for acc, onnx_name in ((4, "model.onnx"), (0, "model_acc0.onnx")):
         out_dir = os.path.join(args.work, "phi-%dl-acc%d" % (args.layers, acc))
-        if not os.path.exists(os.path.join(out_dir, "model.weights")):
+        compiler = os.path.join(args.bin, "phi-compile")
+        weights = os.path.join(out_dir, "model.weights")
+        if not os.path.exists(weights) or os.path.getmtime(compiler) > os.path.getmtime(weights):
             t0 = time.perf_counter()
             subprocess.run([os.path.join(args.bin, "phi-compile"), os.path.join(model_dir, onnx_name),
                             "--target=cpu", "-o", out_dir], check=True)
