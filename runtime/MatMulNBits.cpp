@@ -551,6 +551,175 @@ __attribute__((target("avx2,fma"))) void prefill4AVX2(const Problem &p, const De
     }
 }
 
+/// Prefill of many tokens, f32 activations, any bits and zero points: NB
+/// (16; 32 with AVX-512) output columns at a time are dequantized once per
+/// call into an f32 panel laid out [K][NB] (scale and zero point applied:
+/// rows dequantized contiguously, then transposed 8 x 8 in registers), and a
+/// register-blocked 6 x NB FMA kernel runs over all tokens (12 accumulators,
+/// each k step two panel loads and six broadcasts). The dequantization is
+/// amortized over m tokens, where the tile kernels above repeat it per tile
+/// of 4.
+
+/// Row j of the weights, dequantized to f32 (len k).
+void dequantRow(const Problem &p, int64_t j, float *out) {
+  std::vector<int16_t> w(p.bs);
+  for (int64_t blk = 0; blk < p.blocks; ++blk) {
+    int64_t len = std::min(p.bs, p.k - blk * p.bs);
+    float sc = p.scales[j * p.blocks + blk];
+    float *o = out + blk * p.bs;
+    if (p.bits == 4) {
+      const uint8_t *q = p.codes + (j * p.blocks + blk) * p.blob;
+      float z = (float)zeroPoint(p, j, blk);
+      for (int64_t t = 0; t + 1 < len; t += 2) {
+        o[t] = ((float)(q[t >> 1] & 0xF) - z) * sc;
+        o[t + 1] = ((float)(q[t >> 1] >> 4) - z) * sc;
+      }
+      if (len & 1)
+        o[len - 1] = ((float)(q[len >> 1] & 0xF) - z) * sc;
+    } else {
+      blockValues(p, j, blk, w.data(), len);
+      for (int64_t t = 0; t < len; ++t)
+        o[t] = (float)w[t] * sc;
+    }
+  }
+}
+
+/// rows[r][k0..k0+8) for r in [r0, r0+8) -> panel[k0 + i][r0 + r] (ld nb).
+__attribute__((target("avx2,fma"))) inline void transpose8(const float *rows, int64_t k,
+                                                          int64_t k0, int64_t r0, float *panel,
+                                                          int64_t nb) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; ++i)
+    r[i] = _mm256_loadu_ps(rows + (r0 + i) * k + k0);
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_ps(panel + (k0 + i) * nb + r0, _mm256_permute2f128_ps(r[i], r[4 + i], 0x20));
+    _mm256_storeu_ps(panel + (k0 + 4 + i) * nb + r0, _mm256_permute2f128_ps(r[i], r[4 + i], 0x31));
+  }
+}
+
+/// Fills panel [K][nb] with columns j0 .. j0 + nj (the rest zero).
+__attribute__((target("avx2,fma"))) void fillPanel(const Problem &p, int64_t j0, int64_t nj,
+                                                  int64_t nb, float *rows, float *panel) {
+  for (int64_t r = 0; r < nb; ++r)
+    if (r < nj)
+      dequantRow(p, j0 + r, rows + r * p.k);
+    else
+      memset(rows + r * p.k, 0, p.k * 4);
+  int64_t k8 = p.k / 8 * 8;
+  for (int64_t r0 = 0; r0 < nb; r0 += 8)
+    for (int64_t k0 = 0; k0 < k8; k0 += 8)
+      transpose8(rows, p.k, k0, r0, panel, nb);
+  for (int64_t t = k8; t < p.k; ++t)
+    for (int64_t r = 0; r < nb; ++r)
+      panel[t * nb + r] = rows[r * p.k + t];
+}
+
+template <int MR>
+__attribute__((target("avx2,fma"))) void panelTile(const float *a, int64_t k, const float *panel,
+                                                  float *c, int64_t ldc, int64_t nj) {
+  __m256 acc[MR][2];
+  for (int r = 0; r < MR; ++r)
+    acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int64_t t = 0; t < k; ++t) {
+    __m256 b0 = _mm256_load_ps(panel + t * 16), b1 = _mm256_load_ps(panel + t * 16 + 8);
+    for (int r = 0; r < MR; ++r) {
+      __m256 av = _mm256_broadcast_ss(a + r * k + t);
+      acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    alignas(32) float tmp[16];
+    _mm256_store_ps(tmp, acc[r][0]);
+    _mm256_store_ps(tmp + 8, acc[r][1]);
+    memcpy(c + r * ldc, tmp, nj * 4);
+  }
+}
+
+template <int MR>
+__attribute__((target("avx512f"))) void panelTile512(const float *a, int64_t k,
+                                                    const float *panel, float *c, int64_t ldc,
+                                                    int64_t nj) {
+  __m512 acc[MR][2];
+  for (int r = 0; r < MR; ++r)
+    acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int64_t t = 0; t < k; ++t) {
+    __m512 b0 = _mm512_load_ps(panel + t * 32), b1 = _mm512_load_ps(panel + t * 32 + 16);
+    for (int r = 0; r < MR; ++r) {
+      __m512 av = _mm512_set1_ps(a[r * k + t]);
+      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    alignas(64) float tmp[32];
+    _mm512_store_ps(tmp, acc[r][0]);
+    _mm512_store_ps(tmp + 16, acc[r][1]);
+    memcpy(c + r * ldc, tmp, nj * 4);
+  }
+}
+
+bool hasAVX512();
+
+__attribute__((target("avx2,fma"))) void prefillPanelAVX2(const Problem &p, int64_t jb,
+                                                         int64_t je) {
+  const bool wide = hasAVX512();
+  const int64_t NB = wide ? 32 : 16;
+  size_t bytes = ((p.k * NB * 4 + 63) / 64) * 64;
+  float *panel = static_cast<float *>(aligned_alloc(64, bytes));
+  std::vector<float> rows(NB * p.k);
+  for (int64_t j0 = jb; j0 < je; j0 += NB) {
+    int64_t nj = std::min(NB, je - j0);
+    fillPanel(p, j0, nj, NB, rows.data(), panel);
+    for (int64_t t0 = 0; t0 < p.m; t0 += 6) {
+      const float *a = p.a + t0 * p.k;
+      float *c = p.out + t0 * p.n + j0;
+      auto tile = [&](auto n) {
+        constexpr int MR = decltype(n)::value;
+        if (wide)
+          panelTile512<MR>(a, p.k, panel, c, p.n, nj);
+        else
+          panelTile<MR>(a, p.k, panel, c, p.n, nj);
+      };
+      switch (std::min<int64_t>(6, p.m - t0)) {
+      case 6: tile(std::integral_constant<int, 6>()); break;
+      case 5: tile(std::integral_constant<int, 5>()); break;
+      case 4: tile(std::integral_constant<int, 4>()); break;
+      case 3: tile(std::integral_constant<int, 3>()); break;
+      case 2: tile(std::integral_constant<int, 2>()); break;
+      default: tile(std::integral_constant<int, 1>()); break;
+      }
+    }
+  }
+  free(panel);
+}
+
+/// From how many tokens prefill takes the panel GEMM (measured crossovers on
+/// a 2-core AVX-512 Xeon: ~24 tokens against the f32 tiles, ~64 against the
+/// int8 ones); PHI_PANEL_MIN_TOKENS overrides both (the tests run both paths).
+int64_t panelMinTokens(bool int8Acts) {
+  static const char *env = getenv("PHI_PANEL_MIN_TOKENS");
+  if (env)
+    return atoll(env);
+  return int8Acts ? 64 : 24;
+}
+
+/// AVX-512F for the panel GEMM; PHI_NO_AVX512=1 keeps it at AVX2.
+bool hasAVX512() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && !getenv("PHI_NO_AVX512");
+  return yes;
+}
+
 bool hasAVX2() {
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return yes;
@@ -607,6 +776,13 @@ void phi_rt_matmul_nbits(void *rtp, const int32_t *s, const int64_t *ia, const f
   // asymmetric 8-bit codes (q - z in -255..255) take the portable path.
   bool whole = p.bs % 32 == 0 && p.k % p.bs == 0 && !(p.bits == 8 && p.zp);
 #ifdef PHI_X86
+  // Many tokens: dequantized panels and an f32 FMA GEMM, at either accuracy
+  // level (4 is a minimum, as in onnxruntime: f32 is at least as accurate).
+  if (p.m >= panelMinTokens(accuracy == 4) && hasAVX2()) {
+    c.pool->parallelFor(p.n, [&](int64_t jb, int64_t je) { prefillPanelAVX2(p, jb, je); }, 32);
+    c.at(s[0]) = std::move(out);
+    return;
+  }
   // Symmetric 4-bit (either activation type) and 8-bit with int8
   // activations: the decode (one token) and prefill kernels.
   if (whole && !p.zp && (p.bits == 4 || (p.bits == 8 && accuracy == 4 && p.m == 1)) &&

@@ -93,6 +93,10 @@ int main() {
         fails += check(2, 100, 9, bits, 32, zp, acc, 2);
         fails += check(1, 520, 17, bits, 16, zp, acc, 2);
         fails += check(2, 768, 11, bits, 256, zp, acc, 2);
+        // Many tokens: the panel GEMM at accuracy 0 (tiles of 6 tokens and
+        // 16 columns, partial ones too), K not a multiple of the block.
+        fails += check(37, 3072, 45, bits, 32, zp, acc, 2);
+        fails += check(16, 520, 16, bits, 16, zp, acc, 1);
       }
   printf("%d failed\n", fails);
   return fails != 0;
