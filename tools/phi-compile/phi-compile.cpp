@@ -84,7 +84,8 @@ static cl::opt<std::string> modelName(
 static cl::opt<std::string> triple("triple",
                                    cl::desc("cpu: LLVM target triple (default: the host)"),
                                    cl::init(""), cl::cat(cat));
-static cl::opt<std::string> cpu("cpu", cl::desc("cpu: target CPU (default generic)"),
+static cl::opt<std::string> cpu("cpu", cl::desc("cpu: target CPU (default generic: runs on any CPU of the triple; "
+                                          "host: this machine's CPU and features)"),
                                 cl::init("generic"), cl::cat(cat));
 static cl::opt<std::string> features("features",
                                      cl::desc("cpu: target features, e.g. +avx2,+fma"),

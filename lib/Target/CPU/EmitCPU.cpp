@@ -1302,8 +1302,20 @@ LogicalResult mlir::phi::emitCPUArtifacts(ModuleOp module, llvm::StringRef dir,
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
   if (!target)
     return module.emitError() << "target triple '" << triple.str() << "': " << err;
+  // --cpu=host: this machine's CPU and features (for the host triple only).
+  std::string cpuName = opts.cpu, features = opts.features;
+  if (cpuName == "host") {
+    if (!opts.triple.empty() &&
+        llvm::Triple(opts.triple).getArch() != llvm::Triple(llvm::sys::getDefaultTargetTriple()).getArch())
+      return module.emitError() << "--cpu=host needs the host's triple, not '" << opts.triple << "'";
+    cpuName = llvm::sys::getHostCPUName().str();
+    std::string host;
+    for (const auto &f : llvm::sys::getHostCPUFeatures())
+      host += (host.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
+    features = features.empty() ? host : host + "," + features;
+  }
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, opts.cpu, opts.features, llvm::TargetOptions(), llvm::Reloc::PIC_));
+      triple, cpuName, features, llvm::TargetOptions(), llvm::Reloc::PIC_));
   if (!tm)
     return module.emitError() << "cannot create a target machine for '" << triple.str()
                               << "'";
