@@ -22,15 +22,6 @@ using namespace phi::rt;
 
 namespace {
 
-std::string shapeStr(const std::vector<int64_t> &s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? "x" : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
-int64_t normAxis(int64_t a, int64_t rank) { return a < 0 ? a + rank : a; }
-
 /// A strided view of a tensor's elements (offset and strides in elements).
 struct View {
   uint8_t *base = nullptr;
@@ -157,20 +148,6 @@ bool broadcastShape(const std::vector<int64_t> &a, const std::vector<int64_t> &b
     out[i] = da == 1 ? db : da;
   }
   return true;
-}
-
-/// Integer values of a small shape-like tensor.
-std::vector<int64_t> valuesOf(const Tensor &t) {
-  std::vector<int64_t> v(t.numel());
-  for (int64_t i = 0; i < t.numel(); ++i)
-    switch (t.dt) {
-    case I64: v[i] = t.as<int64_t>()[i]; break;
-    case I32: v[i] = t.as<int32_t>()[i]; break;
-    case I8: v[i] = t.as<int8_t>()[i]; break;
-    case F32: v[i] = (int64_t)t.as<float>()[i]; break;
-    default: v[i] = t.as<uint8_t>()[i]; break;
-    }
-  return v;
 }
 
 /// The KV cache layout (capacity) only matters to views; shape ops and the

@@ -23,35 +23,6 @@ using namespace phi::rt;
 
 namespace {
 
-std::string shapeStr(const std::vector<int64_t> &s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? "x" : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
-double load(const Tensor &t, int64_t i) {
-  switch (t.dt) {
-  case F32: return t.as<float>()[i];
-  case I64: return (double)t.as<int64_t>()[i];
-  case I32: return t.as<int32_t>()[i];
-  case BOOL: case U8: return t.as<uint8_t>()[i];
-  case I8: return t.as<int8_t>()[i];
-  default: return 0;
-  }
-}
-/// Integer values exactly (INT64_MAX ends of slices do not survive double).
-std::vector<int64_t> valuesOf(const Tensor &t) {
-  std::vector<int64_t> v(t.numel());
-  for (int64_t i = 0; i < t.numel(); ++i)
-    v[i] = t.dt == I64 ? t.as<int64_t>()[i]
-           : t.dt == I32 ? t.as<int32_t>()[i]
-                         : (int64_t)load(t, i);
-  return v;
-}
-
-int64_t normAxis(int64_t a, int64_t rank) { return a < 0 ? a + rank : a; }
-
 #define RT Context &c = *static_cast<Context *>(rtp); if (c.failed()) return
 #define IN(i) const Tensor &in##i = contiguousRef(c, s[i])
 

@@ -101,6 +101,27 @@ Tensor phi::rt::alloc(DType dt, std::vector<int64_t> shape) {
   return t;
 }
 
+std::string phi::rt::shapeStr(const std::vector<int64_t> &s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    r += (i ? "x" : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+std::vector<int64_t> phi::rt::valuesOf(const Tensor &t) {
+  std::vector<int64_t> v(t.numel());
+  for (int64_t i = 0; i < t.numel(); ++i)
+    switch (t.dt) {
+    case I64: v[i] = t.as<int64_t>()[i]; break;
+    case I32: v[i] = t.as<int32_t>()[i]; break;
+    case I8: v[i] = t.as<int8_t>()[i]; break;
+    case F32: v[i] = (int64_t)t.as<float>()[i]; break;
+    case F16: v[i] = (int64_t)halfToFloat(t.as<uint16_t>()[i]); break;
+    default: v[i] = t.as<uint8_t>()[i]; break;
+    }
+  return v;
+}
+
 Tensor phi::rt::contiguous(const Tensor &t) {
   if (!t.capacity || t.capacity == t.shape[2])
     return t;

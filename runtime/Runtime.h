@@ -110,6 +110,13 @@ struct Context {
 /// Copies a KV tensor with spare capacity into a contiguous one.
 Tensor contiguous(const Tensor &t);
 
+/// "[2x3x4]", for error messages.
+std::string shapeStr(const std::vector<int64_t> &s);
+/// A negative axis counted from the end.
+inline int64_t normAxis(int64_t a, int64_t rank) { return a < 0 ? a + rank : a; }
+/// The integer values of a small (shape-like) tensor of any element type.
+std::vector<int64_t> valuesOf(const Tensor &t);
+
 } // namespace phi::rt
 
 #endif // PHI_RUNTIME_RUNTIME_H
