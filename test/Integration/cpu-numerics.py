@@ -4,8 +4,8 @@
 #    relative of onnxruntime running the source model, on the short prompt
 #    and on the long one (beyond LongRoPE's original max positions), and 22
 #    greedy tokens identical to onnxruntime's (crossing the switch); the
-#    same for the torch exports compiled op by op (--no-raise), which runs
-#    every plain ONNX op of the export on the generated kernels;
+#    same for every fixture compiled op by op (--no-raise), which runs every
+#    plain ONNX op of the torch exports on the generated kernels;
 #  - int4 of the onnxruntime-genai int4 graph: at --accuracy-level=0 within
 #    1e-4 of onnxruntime running that graph at accuracy level 0 (both
 #    computing in fp32), identical greedy tokens; at the graph's own level 4
@@ -24,12 +24,12 @@
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: %python %s %t %fixtures | FileCheck %s
 # CHECK-DAG: longrope/torch: fp32 fp32-no-raise int8 int4 fp16 ok
-# CHECK-DAG: longrope/genai-fp32: fp32 int8 int4 fp16 ok
+# CHECK-DAG: longrope/genai-fp32: fp32 fp32-no-raise int8 int4 fp16 ok
 # CHECK-DAG: longrope/genai-int4: int4 ok
 # CHECK-DAG: gqa/torch: fp32 fp32-no-raise int8 int4 fp16 ok
-# CHECK-DAG: gqa/genai-fp32: fp32 int8 int4 fp16 ok
+# CHECK-DAG: gqa/genai-fp32: fp32 fp32-no-raise int8 int4 fp16 ok
 # CHECK-DAG: mini4k/torch: fp32 fp32-no-raise int8 int4 fp16 ok
-# CHECK-DAG: mini4k/genai-fp32: fp32 int8 int4 fp16 ok
+# CHECK-DAG: mini4k/genai-fp32: fp32 fp32-no-raise int8 int4 fp16 ok
 
 import os
 import subprocess
@@ -103,9 +103,9 @@ for fx in ["longrope/torch", "longrope/genai-fp32", "gqa/torch", "gqa/genai-fp32
     toks, _ = phi_run(out, PROMPT, 22)
     want = oc.greedy(sess, PROMPT, 22)
     check("%s fp32 greedy %s != %s" % (fx, toks, want), toks == want)
-    if fx.endswith("/torch"):
-        # The exported graph op by op (--no-raise): every plain ONNX op on
-        # the generated kernels, eager attention included.
+    if True:
+        # The exported graph op by op (--no-raise): every plain ONNX op of a
+        # torch export on the generated kernels, eager attention included.
         out = compile_cpu(src, os.path.join(tmp, tag + "_fp32_noraise"), "--no-raise")
         compare(fx, "fp32-no-raise", out, sess)
         toks, _ = phi_run(out, PROMPT, 22)
@@ -122,8 +122,7 @@ for fx in ["longrope/torch", "longrope/genai-fp32", "gqa/torch", "gqa/genai-fp32
             want = oc.greedy(osess, PROMPT, 22)
             check("%s fp16 greedy %s != %s" % (fx, toks, want), toks == want)
     bad = [f for f in failures if f.startswith(fx + " ")]
-    print("%s: fp32%s int8 int4 fp16 %s" % (fx, " fp32-no-raise" if fx.endswith("/torch") else "",
-                                           "ok" if not bad else "FAILED"))
+    print("%s: fp32 fp32-no-raise int8 int4 fp16 %s" % (fx, "ok" if not bad else "FAILED"))
 
 # The builder's int4 graph, with its MatMulNBits at accuracy level 0.
 fx = "longrope/genai-int4"

@@ -254,7 +254,26 @@ LogicalResult Lowering::plan() {
       }
     inputs.push_back({slotOf(arg), name.getValue().str(), shape});
   }
+  // Only ops the results depend on (phi ops are pure): an exporter's dead
+  // side computations (a total-length cast with no shape info, say) cost
+  // nothing and need no kernel.
+  auto ret0 = cast<func::ReturnOp>(body.getTerminator());
+  llvm::DenseSet<Operation *> live;
+  SmallVector<Operation *> work;
+  for (Value v : ret0.getOperands())
+    if (Operation *d = v.getDefiningOp())
+      work.push_back(d);
+  while (!work.empty()) {
+    Operation *o = work.pop_back_val();
+    if (!live.insert(o).second)
+      continue;
+    for (Value v : o->getOperands())
+      if (Operation *d = v.getDefiningOp())
+        work.push_back(d);
+  }
   for (Operation &op : body.without_terminator()) {
+    if (!live.contains(&op))
+      continue;
     if (op.getNumResults() &&
         llvm::all_of(op.getResults(), WeightEvaluator::isWeightExpression))
       continue; // materialized as weights where used
@@ -311,7 +330,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
   for (Value r : op->getResults()) {
     auto t = dyn_cast<RankedTensorType>(r.getType());
     if (!t)
-      return op->emitError() << "the CPU target needs ranked tensors";
+      return op->emitError() << "the CPU target needs ranked tensors; result "
+                             << cast<OpResult>(r).getResultNumber() << " is " << r.getType();
     if (t.getElementType().isBF16())
       return op->emitError() << "the CPU target has no bf16 activations", failure();
   }
