@@ -780,126 +780,6 @@ LogicalResult Lowering::writeWeights(llvm::StringRef path) {
   return success();
 }
 
-/// rms_norm over rows, as scf loops: s = x (+ skip, stored as the residual),
-/// out = s / sqrt(mean(s^2) + eps) * weight. The sum of squares may be
-/// reassociated, so LLVM vectorizes it.
-void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t h, float eps,
-                        bool skip) {
-  MLIRContext *ctx = b.getContext();
-  Type f32 = b.getF32Type();
-  int64_t hs = h < 0 ? ShapedType::kDynamic : h; // -1: the weight's length
-  auto rowsT = MemRefType::get({ShapedType::kDynamic, hs}, f32);
-  auto vecT = MemRefType::get({hs}, f32);
-  SmallVector<Type> args = {rowsT};
-  if (skip)
-    args.push_back(rowsT);
-  args.push_back(vecT);
-  args.push_back(rowsT);
-  if (skip)
-    args.push_back(rowsT);
-  OpBuilder::InsertionGuard g(b);
-  auto f = cpu::kernelFunc(b, loc, name, args);
-  unsigned a = 0;
-  Value in = f.getArgument(a++), sk = skip ? f.getArgument(a++) : Value();
-  Value w = f.getArgument(a++), out = f.getArgument(a++), res = skip ? f.getArgument(a++) : Value();
-  Value c0 = arith::ConstantIndexOp::create(b, loc, 0), c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  Value ch = h < 0 ? (Value)memref::DimOp::create(b, loc, w, 0)
-                   : (Value)arith::ConstantIndexOp::create(b, loc, h);
-  Value hf = arith::SIToFPOp::create(
-      b, loc, f32, arith::IndexCastOp::create(b, loc, b.getI64Type(), ch));
-  Value rows = memref::DimOp::create(b, loc, in, 0);
-  auto reassoc = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-  scf::ForOp::create(b, loc, c0, rows, c1, ValueRange{},
-                     [&](OpBuilder &rb, Location l, Value r, ValueRange) {
-    // Three loops, each one LLVM vectorizes: residual = x + skip, the sum of
-    // squares (a reduction with no stores in its loop), the scaling.
-    if (skip)
-      scf::ForOp::create(rb, l, c0, ch, c1, ValueRange{},
-                         [&](OpBuilder &cb, Location l2, Value col, ValueRange) {
-        Value x = arith::AddFOp::create(cb, l2, memref::LoadOp::create(cb, l2, in, ValueRange{r, col}),
-                                        memref::LoadOp::create(cb, l2, sk, ValueRange{r, col}));
-        memref::StoreOp::create(cb, l2, x, res, ValueRange{r, col});
-        scf::YieldOp::create(cb, l2);
-      });
-    Value zero = arith::ConstantOp::create(rb, l, rb.getF32FloatAttr(0.0f));
-    auto sum = scf::ForOp::create(
-        rb, l, c0, ch, c1, ValueRange{zero},
-        [&](OpBuilder &cb, Location l2, Value col, ValueRange acc) {
-          Value x = memref::LoadOp::create(cb, l2, skip ? res : in, ValueRange{r, col});
-          Value sq = arith::MulFOp::create(cb, l2, x, x);
-          Value next = arith::AddFOp::create(cb, l2, acc[0], sq, reassoc);
-          scf::YieldOp::create(cb, l2, next);
-        });
-    Value mean = arith::DivFOp::create(rb, l, sum.getResult(0), hf);
-    Value var = arith::AddFOp::create(rb, l, mean,
-                                      arith::ConstantOp::create(rb, l, rb.getF32FloatAttr(eps)));
-    Value inv = arith::DivFOp::create(rb, l,
-                                      arith::ConstantOp::create(rb, l, rb.getF32FloatAttr(1.0f)),
-                                      math::SqrtOp::create(rb, l, var));
-    scf::ForOp::create(rb, l, c0, ch, c1, ValueRange{},
-                       [&](OpBuilder &cb, Location l2, Value col, ValueRange) {
-      Value x = memref::LoadOp::create(cb, l2, skip ? res : in, ValueRange{r, col});
-      Value y = arith::MulFOp::create(cb, l2, arith::MulFOp::create(cb, l2, x, inv),
-                                      memref::LoadOp::create(cb, l2, w, ValueRange{col}));
-      memref::StoreOp::create(cb, l2, y, out, ValueRange{r, col});
-      scf::YieldOp::create(cb, l2);
-    });
-    scf::YieldOp::create(rb, l);
-  });
-  func::ReturnOp::create(b, loc);
-}
-
-/// Rotary over rows of a [B, H, S, D] tensor (row r = ((b * H + h) * S + t)):
-/// rotate-half of the first `rd` elements by the cos/sin table row of (b, t),
-/// copy the rest. Scalars: H * S, S, the table's batch stride (0 when the
-/// positions are shared), the first row's index.
-void buildRotaryKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t d, int64_t rd) {
-  Type f32 = b.getF32Type(), idx = b.getIndexType();
-  int64_t half = rd / 2;
-  auto rowsT = MemRefType::get({ShapedType::kDynamic, d < 0 ? ShapedType::kDynamic : d}, f32);
-  auto tabT = MemRefType::get({ShapedType::kDynamic, half}, f32);
-  OpBuilder::InsertionGuard g(b);
-  auto f = cpu::kernelFunc(b, loc, name, {rowsT, tabT, tabT, rowsT, idx, idx, idx, idx});
-  Value x = f.getArgument(0), cs = f.getArgument(1), sn = f.getArgument(2), out = f.getArgument(3);
-  Value hs = f.getArgument(4), sl = f.getArgument(5), bstride = f.getArgument(6), r0 = f.getArgument(7);
-  Value c0 = arith::ConstantIndexOp::create(b, loc, 0), c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  Value chalf = arith::ConstantIndexOp::create(b, loc, half);
-  Value crd = arith::ConstantIndexOp::create(b, loc, rd);
-  Value cd = d < 0 ? (Value)memref::DimOp::create(b, loc, x, 1)
-                   : (Value)arith::ConstantIndexOp::create(b, loc, d);
-  Value rows = memref::DimOp::create(b, loc, x, 0);
-  scf::ForOp::create(b, loc, c0, rows, c1, ValueRange{},
-                     [&](OpBuilder &rb, Location l, Value r, ValueRange) {
-    Value abs = arith::AddIOp::create(rb, l, r0, r);
-    Value bi = arith::DivUIOp::create(rb, l, abs, hs);
-    Value t = arith::RemUIOp::create(rb, l, abs, sl);
-    Value tr = arith::AddIOp::create(rb, l, arith::MulIOp::create(rb, l, bi, bstride), t);
-    scf::ForOp::create(rb, l, c0, chalf, c1, ValueRange{},
-                       [&](OpBuilder &cb, Location l2, Value i, ValueRange) {
-      Value i2 = arith::AddIOp::create(cb, l2, i, chalf);
-      Value x1 = memref::LoadOp::create(cb, l2, x, ValueRange{r, i});
-      Value x2 = memref::LoadOp::create(cb, l2, x, ValueRange{r, i2});
-      Value c = memref::LoadOp::create(cb, l2, cs, ValueRange{tr, i});
-      Value s = memref::LoadOp::create(cb, l2, sn, ValueRange{tr, i});
-      Value o1 = arith::SubFOp::create(cb, l2, arith::MulFOp::create(cb, l2, x1, c),
-                                       arith::MulFOp::create(cb, l2, x2, s));
-      Value o2 = arith::AddFOp::create(cb, l2, arith::MulFOp::create(cb, l2, x2, c),
-                                       arith::MulFOp::create(cb, l2, x1, s));
-      memref::StoreOp::create(cb, l2, o1, out, ValueRange{r, i});
-      memref::StoreOp::create(cb, l2, o2, out, ValueRange{r, i2});
-      scf::YieldOp::create(cb, l2);
-    });
-    scf::ForOp::create(rb, l, crd, cd, c1, ValueRange{},
-                       [&](OpBuilder &cb, Location l2, Value i, ValueRange) {
-      memref::StoreOp::create(cb, l2, memref::LoadOp::create(cb, l2, x, ValueRange{r, i}), out,
-                              ValueRange{r, i});
-      scf::YieldOp::create(cb, l2);
-    });
-    scf::YieldOp::create(rb, l);
-  });
-  func::ReturnOp::create(b, loc);
-}
-
 std::string Lowering::kernelName(int i) const {
   // <model>_<kind>_<width> (transposes: _<perm>), unique by construction but
   // for kernels differing only in epsilon or rotary dim: those get _<index>.
@@ -938,7 +818,6 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
   OwningOpRef<ModuleOp> km = ModuleOp::create(loc);
   OpBuilder b(ctx);
   b.setInsertionPointToEnd(km->getBody());
-  Type f32 = b.getF32Type();
   for (size_t i = 0; i < generated.size(); ++i) {
     int64_t n = generated[i].cols;
     const GeneratedKernel &k = generated[i];
@@ -986,46 +865,15 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
       continue;
     }
     if (generated[i].kind == "rotary") {
-      buildRotaryKernel(b, loc, kernelName(i), n, (int64_t)generated[i].eps);
+      cpu::buildRotaryKernel(b, loc, kernelName(i), n, (int64_t)generated[i].eps);
       continue;
     }
     if (generated[i].kind != "gated_silu") {
-      buildRMSNormKernel(b, loc, kernelName(i), n, generated[i].eps,
+      cpu::buildRMSNormKernel(b, loc, kernelName(i), n, generated[i].eps,
                          generated[i].kind == "rms_norm_skip");
       continue;
     }
-    // gated_silu over rows: out[r, j] = in[r, n + j] * silu(in[r, j]).
-    // (n < 0: the width is read from the output at run time.)
-    int64_t dn = n < 0 ? ShapedType::kDynamic : n;
-    auto inT = MemRefType::get({ShapedType::kDynamic, n < 0 ? dn : 2 * n}, f32);
-    auto outT = MemRefType::get({ShapedType::kDynamic, dn}, f32);
-    OpBuilder::InsertionGuard g(b);
-    auto f = cpu::kernelFunc(b, loc, kernelName(i), {inT, outT});
-    Value in = f.getArgument(0), out = f.getArgument(1);
-    Value rows = memref::DimOp::create(b, loc, in, 0);
-    OpFoldResult width = n < 0 ? OpFoldResult(memref::DimOp::create(b, loc, out, 1).getResult())
-                               : OpFoldResult(b.getIndexAttr(n));
-    SmallVector<OpFoldResult> sizes = {rows, width},
-                              one = {b.getIndexAttr(1), b.getIndexAttr(1)};
-    Value gate = memref::SubViewOp::create(b, loc, in,
-                                           ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
-                                           sizes, one);
-    Value up = memref::SubViewOp::create(b, loc, in,
-                                         ArrayRef<OpFoldResult>{b.getIndexAttr(0), width},
-                                         sizes, one);
-    AffineMap id = b.getMultiDimIdentityMap(2);
-    linalg::GenericOp::create(
-        b, loc, ValueRange{gate, up}, ValueRange{out}, ArrayRef<AffineMap>{id, id, id},
-        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel},
-        [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value neg = arith::NegFOp::create(nb, l, a[0]);
-          Value e = math::ExpOp::create(nb, l, neg);
-          Value one1 = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f));
-          Value den = arith::AddFOp::create(nb, l, one1, e);
-          Value silu = arith::DivFOp::create(nb, l, a[0], den);
-          linalg::YieldOp::create(nb, l, ValueRange{arith::MulFOp::create(nb, l, a[1], silu)});
-        });
-    func::ReturnOp::create(b, loc);
+    cpu::buildGatedSiluKernel(b, loc, kernelName(i), n);
   }
   // exp as a polynomial (arith only): the loops stay vectorizable, where a
   // call to expf would keep them scalar.

@@ -72,6 +72,20 @@ void buildMatmulKernel(OpBuilder &b, Location loc, llvm::StringRef name);
 void buildAttentionKernel(OpBuilder &b, Location loc, llvm::StringRef name, bool causal,
                           bool mask, float scale);
 
+
+// Row kernels, in MLIR's expanded calling convention (runtime/Kernels.cpp
+// calls them on blocks of rows). A width < 0: any, read at run time.
+
+/// (in [rows, h], [skip,] weight [h], out, [residual]): s = in (+ skip,
+/// stored as the residual), out = s / sqrt(mean(s^2) + eps) * weight.
+void buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t h, float eps,
+                        bool skip);
+/// (x [rows, d], cos, sin [rows', rd / 2], out, H * S, S, the tables' batch
+/// stride, first row): rotate-half of the first rd elements.
+void buildRotaryKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t d, int64_t rd);
+/// (in [rows, 2n], out [rows, n]): out = up * silu(gate), the halves of in.
+void buildGatedSiluKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t n);
+
 } // namespace mlir::phi::cpu
 
 #endif // PHI_LIB_TARGET_CPU_KERNELS_H
