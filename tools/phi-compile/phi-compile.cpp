@@ -73,7 +73,9 @@ static cl::opt<int64_t> accuracyLevel(
     cl::init(-1), cl::cat(cat));
 static cl::opt<std::string> emit("emit",
                                  cl::desc("What to write: artifacts (default) | "
-                                          "mlir (the IR after the pipeline) | llvm "
+                                          "mlir (the IR after the pipeline) | kernels "
+                                          "(cpu: the generated kernels in linalg/scf, "
+                                          "before lowering) | llvm "
                                           "(cpu: the LLVM-dialect step) | obj (cpu: "
                                           "the artifacts, object included)"),
                                  cl::init("artifacts"), cl::cat(cat));
@@ -228,8 +230,11 @@ int main(int argc, char **argv) {
   if (accuracyLevel < -1 || accuracyLevel > 4)
     return fail("--accuracy-level must be 0 to 4");
   eo.accuracyLevel = accuracyLevel;
-  if (emit != "artifacts" && emit != "mlir" && emit != "llvm" && emit != "obj")
-    return fail("--emit must be artifacts, mlir, llvm or obj, got '" + emit + "'");
+  if (emit != "artifacts" && emit != "mlir" && emit != "llvm" && emit != "obj" &&
+      emit != "kernels")
+    return fail("--emit must be artifacts, mlir, kernels, llvm or obj, got '" + emit + "'");
+  if (emit == "kernels" && target != "cpu")
+    return fail("--emit=kernels needs --target=cpu");
   if (emit == "obj" && target != "cpu")
     return fail("--emit=obj needs --target=cpu");
   if (emit == "llvm" && target != "cpu")
@@ -334,16 +339,18 @@ int main(int argc, char **argv) {
     co.contextLength = contextLength;
     co.accuracyLevel = accuracyLevel;
     co.embedWeights = embedWeights;
-    if (emit == "llvm") {
-      OwningOpRef<ModuleOp> m = phi::buildCPUModule(*module, co);
+    if (emit == "llvm" || emit == "kernels") {
+      OwningOpRef<ModuleOp> m = emit == "llvm" ? phi::buildCPUModule(*module, co)
+                                               : phi::buildCPUKernels(*module, co);
       if (!m)
         return cleanup();
       std::string text;
       llvm::raw_string_ostream os(text);
       m->print(os);
-      if (failed(writeAtomically(path(modelName + ".llvm.mlir"), text)))
+      std::string file = modelName + "." + emit.getValue() + ".mlir";
+      if (failed(writeAtomically(path(file), text)))
         return cleanup();
-      if (!depfile.empty() && failed(writeDepfile(path(modelName + ".llvm.mlir"), inputs)))
+      if (!depfile.empty() && failed(writeDepfile(path(file), inputs)))
         return 1;
       return 0;
     }

@@ -10,7 +10,8 @@
 //   <name>.weights  every weight expression evaluated once, 64-byte aligned,
 //                   in the layout its kernel reads (float matmul weights
 //                   transposed to [N, K]; MatMulNBits blocks as they are).
-// The compiler picks each op's kernel; kernels live in runtime/ (libphi_runtime).
+// The compiler generates each op's kernel (lib/Target/CPU/Kernels.cpp) into
+// the object; the weight matmuls call runtime/ microkernels it selects.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PHI_TARGET_CPU_H
@@ -45,6 +46,11 @@ struct CPUTargetOptions {
 /// The LLVM-dialect module of the step (no weights are evaluated): what
 /// `phi-compile --emit=llvm` prints.
 OwningOpRef<ModuleOp> buildCPUModule(ModuleOp module, const CPUTargetOptions &options);
+
+/// The kernels the CPU target generates for the module, as built (linalg /
+/// scf / arith / math on memrefs, one func.func each), before lowering to
+/// LLVM: what `phi-compile --emit=kernels` prints.
+OwningOpRef<ModuleOp> buildCPUKernels(ModuleOp module, const CPUTargetOptions &options);
 
 /// Writes <dir>/<name>.o, .h and .weights (no .weights when embedding);
 /// nothing is left behind on failure.

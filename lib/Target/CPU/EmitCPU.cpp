@@ -165,6 +165,13 @@ private:
   /// Kernels compiled into the object; see GeneratedKernel.
   std::vector<GeneratedKernel> generated;
   LogicalResult buildGenerated(ModuleOp m);
+
+public:
+  /// The generated kernels as built (linalg / scf / arith / math on
+  /// memrefs), before approximation and lowering: `--emit=kernels`.
+  OwningOpRef<ModuleOp> buildKernels();
+
+private:
   std::string kernelName(int i) const;
   /// The index of kernel `k` in `generated`, added if new.
   int generate(const GeneratedKernel &k);
@@ -808,9 +815,7 @@ int Lowering::generate(const GeneratedKernel &k) {
   return generated.size() - 1;
 }
 
-LogicalResult Lowering::buildGenerated(ModuleOp m) {
-  if (generated.empty())
-    return success();
+OwningOpRef<ModuleOp> Lowering::buildKernels() {
   MLIRContext *ctx = module.getContext();
   ctx->loadDialect<func::FuncDialect, linalg::LinalgDialect, memref::MemRefDialect,
                    math::MathDialect, arith::ArithDialect, scf::SCFDialect>();
@@ -875,6 +880,14 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
     }
     cpu::buildGatedSiluKernel(b, loc, kernelName(i), n);
   }
+  return km;
+}
+
+LogicalResult Lowering::buildGenerated(ModuleOp m) {
+  if (generated.empty())
+    return success();
+  MLIRContext *ctx = module.getContext();
+  OwningOpRef<ModuleOp> km = buildKernels();
   // exp as a polynomial (arith only): the loops stay vectorizable, where a
   // call to expf would keep them scalar.
   {
@@ -1133,6 +1146,14 @@ std::string embedAsm(llvm::StringRef name, llvm::StringRef file) {
 }
 
 } // namespace
+
+OwningOpRef<ModuleOp> mlir::phi::buildCPUKernels(ModuleOp module,
+                                                 const CPUTargetOptions &options) {
+  Lowering l(module, options);
+  if (failed(l.plan()))
+    return nullptr;
+  return l.buildKernels();
+}
 
 OwningOpRef<ModuleOp> mlir::phi::buildCPUModule(ModuleOp module,
                                                 const CPUTargetOptions &options) {
