@@ -8,13 +8,15 @@
 # axes), softmax along the last and a middle axis, transposes, an activation
 # matmul with a broadcast batch, trilu, concat, split, slices with steps
 # (negative too), expand, constant_of_shape, range, gather on a middle axis,
-# gather_nd with batch dims. Then bad inputs: an out-of-range gather index
-# in the graph is a clear runtime error, not a crash.
+# gather_nd with batch dims. Then bad inputs: shapes that clash only at run
+# time and an out-of-range gather index in the graph are clear runtime
+# errors, not crashes.
 # REQUIRES: onnxruntime, onnx
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: %python %s %t | FileCheck %s
 # CHECK: ops H=8: ok
 # CHECK: ops H=8192: ok
+# CHECK: bad broadcast: ok
 # CHECK: bad index: ok
 
 import os
@@ -141,6 +143,23 @@ for H in (8, 8192):
     print("ops H=%d: %s (rel %.1e)" % (H, "ok" if err <= 1e-4 else "FAILED", err))
 
 H = 8
+# Shapes that only clash at run time (2 positions against 5): an error
+# naming the shapes, no output.
+del nodes[:], inits[:]
+x = op("Gather", [const(rng.standard_normal((V, H)).astype(np.float32), "table"), "input_ids"], axis=0)
+first = op("Slice", [x, const(np.array([0], np.int64)), const(np.array([2], np.int64)),
+                     const(np.array([1], np.int64))])
+nodes.append(helper.make_node("MatMul", [op("Add", [first, x]), const(np.ones((H, V), np.float32))],
+                              ["logits"]))
+g = helper.make_graph(nodes, "clash", [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, "S"])],
+                      [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, "S", V])], inits)
+clash = onnx.shape_inference.infer_shapes(
+    helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8))
+_, res, npy = compile_run(clash, "clash", tokens)
+ok = (res.returncode != 0 and "shapes [1x2x8] and [1x5x8] do not broadcast" in res.stderr
+      and not os.path.exists(npy))
+print("bad broadcast: %s" % ("ok" if ok else "FAILED: " + res.stderr))
+
 # Index H is out of range for the hidden axis: an error naming the op.
 _, res, _ = compile_run(build(gather_index=H), "bad", tokens)
 ok = res.returncode != 0 and "gather: index 8 out of range [0, 8)" in res.stderr
