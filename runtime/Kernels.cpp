@@ -1,9 +1,12 @@
-//===- Kernels.cpp - the ops generated code calls ---------------------------===//
+//===- Kernels.cpp - runtime entries: shapes, row kernels, float matmul ----===//
 //
-// One `phi_rt_<op>(rt, slots, int_attrs, float_attrs)` per phi op. `slots`
-// lists result slots first, then operand slots (-1 for an absent optional
-// operand); the attribute layout of each op is written next to it and must
-// match lib/Target/CPU/EmitCPU.cpp. Float compute is f32 throughout.
+// `phi_rt_<op>(rt, slots, int_attrs, float_attrs[, fn])`. `slots` lists
+// result slots first, then operand slots (-1 for an absent optional operand);
+// the attribute layout of each op is written next to it and must match
+// lib/Target/CPU/EmitCPU.cpp. Here: the shape-only ops (metadata), the float
+// weight matmul microkernel, and the entries of the row kernels the compiler
+// generated (`fn`, MLIR's expanded memref convention): rms_norm, rotary,
+// gated_silu. The other generated kernels' entries are in Generated.cpp.
 //
 //===----------------------------------------------------------------------===//
 

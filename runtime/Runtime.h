@@ -2,8 +2,9 @@
 //
 // Generated code sees the runtime only through `phi_rt_*` C functions taking
 // slot numbers: every SSA value of the compiled function is a slot holding a
-// Tensor. Kernels read their operand slots, allocate and fill their result
-// slots, and report failures on the context (later kernels then do nothing).
+// Tensor. Entries read their operand slots, allocate and fill their result
+// slots (with the kernel the compiler generated, or a runtime microkernel),
+// and report failures on the context (later entries then do nothing).
 //
 //===----------------------------------------------------------------------===//
 #ifndef PHI_RUNTIME_RUNTIME_H

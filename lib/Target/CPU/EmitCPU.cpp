@@ -1,12 +1,15 @@
 //===- EmitCPU.cpp - phi IR to a CPU object, header and weights file -------===//
 //
-// Every SSA value of @main gets a slot; every op becomes one call to its
-// runtime kernel, `phi_rt_<kernel>(rt, slots, int_attrs, float_attrs)`, with
-// the three arrays as constant globals (their layouts are documented at each
-// kernel in runtime/Kernels.cpp). The compiler chooses the kernel and the
-// weight layout (a float matmul with a weight operand becomes matmul_wt over
-// the weight transposed to [N, K]), schedules frees after last uses, and
-// emits the object for the target triple with LLVM.
+// Every SSA value of @main gets a slot; every op becomes one call to a
+// runtime entry, `phi_rt_<entry>(rt, slots, int_attrs, float_attrs[, fn])`,
+// with the three arrays as constant globals (their layouts are documented at
+// each entry in runtime/) and `fn` the op's kernel, which this file has
+// generated into the same object (Kernels.cpp builds them; buildGenerated
+// lowers them to LLVM). Entries without `fn` are the shape-only ops and the
+// weight matmuls, runtime microkernels the compiler selects (a float matmul
+// with a weight operand becomes matmul_wt over the weight transposed to
+// [N, K]). The compiler schedules frees after last uses and emits the object
+// for the target triple with LLVM.
 //
 //===----------------------------------------------------------------------===//
 
