@@ -29,6 +29,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -664,7 +665,9 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             outs();
             c.ints.append({(int64_t)o.getNumHeads(), (int64_t)o.getNumKvHeads(),
                            (int64_t)o.getCausal()});
-            c.generated = generate({"attention", {(int64_t)o.getCausal(), o.getMask() ? 1 : 0},
+            auto qt = cast<RankedTensorType>(o.getQ().getType());
+            int64_t d = qt.getRank() == 4 && !qt.isDynamicDim(3) ? qt.getDimSize(3) : 0;
+            c.generated = generate({"attention", {(int64_t)o.getCausal(), o.getMask() ? 1 : 0, d},
                                     o.getScale().convertToFloat()});
             return ins({o.getQ(), o.getK(), o.getV(), o.getPastKey(),
                         o.getPastValue(), o.getMask()});
@@ -821,7 +824,8 @@ int Lowering::generate(const GeneratedKernel &k) {
 OwningOpRef<ModuleOp> Lowering::buildKernels() {
   MLIRContext *ctx = module.getContext();
   ctx->loadDialect<func::FuncDialect, linalg::LinalgDialect, memref::MemRefDialect,
-                   math::MathDialect, arith::ArithDialect, scf::SCFDialect>();
+                   math::MathDialect, arith::ArithDialect, scf::SCFDialect,
+                   vector::VectorDialect>();
   Location loc = fn.getLoc();
   OwningOpRef<ModuleOp> km = ModuleOp::create(loc);
   OpBuilder b(ctx);
@@ -869,7 +873,7 @@ OwningOpRef<ModuleOp> Lowering::buildKernels() {
       continue;
     }
     if (k.kind == "attention") {
-      cpu::buildAttentionKernel(b, loc, name, p[0], p[1], k.eps);
+      cpu::buildAttentionKernel(b, loc, name, p[0], p[1], k.eps, p[2]);
       continue;
     }
     if (generated[i].kind == "rotary") {
@@ -950,6 +954,7 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
