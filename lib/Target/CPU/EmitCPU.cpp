@@ -391,6 +391,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
       return op->emitError() << "'" << op->getName() << "' on " << why
                              << " is not supported on the CPU target";
     int64_t rank = std::max<int64_t>(1, cast<RankedTensorType>(op->getResult(0).getType()).getRank());
+    if (rank > 8) // the runtime's memref descriptors hold up to 8 dims
+      return op->emitError() << "rank " << rank << " is not supported on the CPU target (at most 8)";
     SmallVector<int64_t> p = {opc, rank, out};
     p.append(ins.begin(), ins.end());
     c.ints = {(int64_t)ins.size(), out, rank, opc == cpu::Div && ins[0] != cpu::F32};
@@ -403,6 +405,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     if (failed(codeOf(like, code)))
       return failure();
     int64_t rank = std::max<int64_t>(1, cast<RankedTensorType>(like.getType()).getRank());
+    if (rank > 8)
+      return op->emitError() << "rank " << rank << " is not supported on the CPU target (at most 8)";
     c.generated = generate({"copy", {widthOf(code), rank}});
     return success();
   };
