@@ -670,7 +670,10 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             c.ints.append({(int64_t)o.getNumHeads(), (int64_t)o.getNumKvHeads(),
                            (int64_t)o.getCausal()});
             auto qt = cast<RankedTensorType>(o.getQ().getType());
-            int64_t d = qt.getRank() == 4 && !qt.isDynamicDim(3) ? qt.getDimSize(3) : 0;
+            if (qt.getRank() != 4 || qt.isDynamicDim(3))
+              return o.emitError() << "attention of q " << qt
+                                   << " needs a static head dim on the CPU target";
+            int64_t d = qt.getDimSize(3);
             c.generated = generate({"attention", {(int64_t)o.getCausal(), o.getMask() ? 1 : 0, d},
                                     o.getScale().convertToFloat()});
             return ins({o.getQ(), o.getK(), o.getV(), o.getPastKey(),

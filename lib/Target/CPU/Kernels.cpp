@@ -472,20 +472,17 @@ void cpu::buildAttentionKernel(OpBuilder &b, Location loc, llvm::StringRef name,
                                bool hasMask, float scale, int64_t headDim) {
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type(), i64 = b.getI64Type(), idx = b.getIndexType();
-  // A static head dim that is a multiple of 8: rows are read as vector<C x
-  // f32> chunks (unit inner stride; C = 32, 16 or 8, small enough for SSE's
-  // 16 registers), q . k a vector reduction, and each output chunk a
-  // register accumulator across all keys.
-  int64_t C = headDim > 0 && headDim % 32 == 0 ? 32
-              : headDim > 0 && headDim % 16 == 0 ? 16
-              : headDim > 0 && headDim % 8 == 0 ? 8 : 0;
-  bool vec = C > 0;
-  auto vt = vec ? VectorType::get({C}, f32) : VectorType();
-  MemRefType t3 = stridedType(ctx, 3, f32);
-  if (vec)
-    t3 = MemRefType::get(SmallVector<int64_t>(3, ShapedType::kDynamic), f32,
-                         StridedLayoutAttr::get(ctx, ShapedType::kDynamic,
-                                                {ShapedType::kDynamic, ShapedType::kDynamic, 1}));
+  // Rows are read as vector<C x f32> chunks (unit inner stride; C the
+  // largest of 32, 16, 8, 4, 2, 1 dividing the head dim, small enough for
+  // SSE's 16 registers), q . k is chunked FMAs and a vector reduction, and
+  // each output chunk a register accumulator across all keys.
+  int64_t C = 32;
+  while (headDim % C)
+    C /= 2;
+  auto vt = VectorType::get({C}, f32);
+  auto t3 = MemRefType::get(SmallVector<int64_t>(3, ShapedType::kDynamic), f32,
+                            StridedLayoutAttr::get(ctx, ShapedType::kDynamic,
+                                                   {ShapedType::kDynamic, ShapedType::kDynamic, 1}));
   SmallVector<Type> args = {t3, t3, t3, t3};
   if (hasMask)
     args.push_back(stridedType(ctx, 2, i64));
@@ -502,7 +499,7 @@ void cpu::buildAttentionKernel(OpBuilder &b, Location loc, llvm::StringRef name,
   };
   Value bh0 = param(0), H = param(1), group = param(2), Hkv = param(3);
   Value c0 = cidx(b, loc, 0), c1 = cidx(b, loc, 1);
-  Value BH = dim(b, loc, q, 0), S = dim(b, loc, q, 1), D = dim(b, loc, q, 2), T = dim(b, loc, K, 1);
+  Value BH = dim(b, loc, q, 0), S = dim(b, loc, q, 1), T = dim(b, loc, K, 1);
   Value P = arith::SubIOp::create(b, loc, T, S);
   float ninf = -std::numeric_limits<float>::infinity();
   forLoop(b, loc, c0, BH, [&](OpBuilder &b1, Location l, Value r) {
@@ -526,35 +523,19 @@ void cpu::buildAttentionKernel(OpBuilder &b, Location loc, llvm::StringRef name,
             auto ifOp = scf::IfOp::create(
                 cb, l3, ok,
                 [&](OpBuilder &tb, Location l4) {
-                  if (vec) {
-                    Value part = arith::ConstantOp::create(tb, l4, vt,
-                                                           DenseElementsAttr::get(vt, 0.0f));
-                    for (int64_t c = 0; c < headDim; c += C) {
-                      Value at = cidx(tb, l4, c);
-                      Value qv = vector::LoadOp::create(tb, l4, vt, q, ValueRange{r, i, at});
-                      Value kc = vector::LoadOp::create(tb, l4, vt, K, ValueRange{kv, j, at});
-                      part = vector::FMAOp::create(tb, l4, qv, kc, part);
-                    }
-                    Value dot = vector::ReductionOp::create(
-                        tb, l4, vector::CombiningKind::ADD, part,
-                        arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-                    scf::YieldOp::create(
-                        tb, l4, ValueRange{arith::MulFOp::create(tb, l4, dot, cstF(tb, l4, scale))});
-                    return;
+                  Value part = arith::ConstantOp::create(tb, l4, vt,
+                                                         DenseElementsAttr::get(vt, 0.0f));
+                  for (int64_t c = 0; c < headDim; c += C) {
+                    Value at = cidx(tb, l4, c);
+                    Value qv = vector::LoadOp::create(tb, l4, vt, q, ValueRange{r, i, at});
+                    Value kc = vector::LoadOp::create(tb, l4, vt, K, ValueRange{kv, j, at});
+                    part = vector::FMAOp::create(tb, l4, qv, kc, part);
                   }
-                  auto dot = scf::ForOp::create(
-                      tb, l4, c0, D, c1, ValueRange{cstF(tb, l4, 0)},
-                      [&](OpBuilder &db, Location l5, Value d, ValueRange a) {
-                        Value x = memref::LoadOp::create(db, l5, q, ValueRange{r, i, d});
-                        Value y = memref::LoadOp::create(db, l5, K, ValueRange{kv, j, d});
-                        Value s = arith::AddFOp::create(
-                            db, l5, a[0], arith::MulFOp::create(db, l5, x, y, reassoc(db)),
-                            reassoc(db));
-                        scf::YieldOp::create(db, l5, ValueRange{s});
-                      });
+                  Value dot = vector::ReductionOp::create(
+                      tb, l4, vector::CombiningKind::ADD, part,
+                      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
                   scf::YieldOp::create(
-                      tb, l4,
-                      ValueRange{arith::MulFOp::create(tb, l4, dot.getResult(0), cstF(tb, l4, scale))});
+                      tb, l4, ValueRange{arith::MulFOp::create(tb, l4, dot, cstF(tb, l4, scale))});
                 },
                 [&](OpBuilder &eb, Location l4) {
                   scf::YieldOp::create(eb, l4, ValueRange{cstF(eb, l4, ninf)});
@@ -577,51 +558,26 @@ void cpu::buildAttentionKernel(OpBuilder &b, Location loc, llvm::StringRef name,
                                  ValueRange{arith::AddFOp::create(cb, l3, acc[0], e, reassoc(cb))});
           });
       Value total = sum.getResult(0);
-      if (vec) {
-        // out row = sum_j p_j * v_j, accumulated in registers.
-        Value zero = arith::ConstantOp::create(b2, l2, vt, DenseElementsAttr::get(vt, 0.0f));
-        Value inv = arith::DivFOp::create(
-            b2, l2, cstF(b2, l2, 1),
-            arith::MaximumFOp::create(b2, l2, total,
-                                      cstF(b2, l2, std::numeric_limits<float>::min())));
-        for (int64_t c = 0; c < headDim; c += C) {
-          Value at = cidx(b2, l2, c);
-          auto acc = scf::ForOp::create(
-              b2, l2, c0, T, c1, ValueRange{zero},
-              [&](OpBuilder &jb, Location l4, Value j, ValueRange a) {
-                Value p = arith::MulFOp::create(
-                    jb, l4, memref::LoadOp::create(jb, l4, sc, ValueRange{j}), inv);
-                Value vv = vector::LoadOp::create(jb, l4, vt, V, ValueRange{kv, j, at});
-                Value pv = vector::BroadcastOp::create(jb, l4, vt, p);
-                scf::YieldOp::create(jb, l4,
-                                     ValueRange{vector::FMAOp::create(jb, l4, pv, vv, a[0])});
-              });
-          vector::StoreOp::create(b2, l2, acc.getResult(0), out, ValueRange{r, i, at});
-        }
-        return;
+      // out row = sum_j p_j * v_j, accumulated in registers.
+      Value zero = arith::ConstantOp::create(b2, l2, vt, DenseElementsAttr::get(vt, 0.0f));
+      Value inv = arith::DivFOp::create(
+          b2, l2, cstF(b2, l2, 1),
+          arith::MaximumFOp::create(b2, l2, total,
+                                    cstF(b2, l2, std::numeric_limits<float>::min())));
+      for (int64_t c = 0; c < headDim; c += C) {
+        Value at = cidx(b2, l2, c);
+        auto acc = scf::ForOp::create(
+            b2, l2, c0, T, c1, ValueRange{zero},
+            [&](OpBuilder &jb, Location l4, Value j, ValueRange a) {
+              Value p = arith::MulFOp::create(
+                  jb, l4, memref::LoadOp::create(jb, l4, sc, ValueRange{j}), inv);
+              Value vv = vector::LoadOp::create(jb, l4, vt, V, ValueRange{kv, j, at});
+              Value pv = vector::BroadcastOp::create(jb, l4, vt, p);
+              scf::YieldOp::create(jb, l4,
+                                   ValueRange{vector::FMAOp::create(jb, l4, pv, vv, a[0])});
+            });
+        vector::StoreOp::create(b2, l2, acc.getResult(0), out, ValueRange{r, i, at});
       }
-      forLoop(b2, l2, c0, D, [&](OpBuilder &cb, Location l3, Value d) {
-        memref::StoreOp::create(cb, l3, cstF(cb, l3, 0), out, ValueRange{r, i, d});
-      });
-      Value any = arith::CmpFOp::create(b2, l2, arith::CmpFPredicate::UNE, total, cstF(b2, l2, 0));
-      scf::IfOp::create(b2, l2, any, [&](OpBuilder &tb, Location l3) {
-        Value inv = arith::DivFOp::create(tb, l3, cstF(tb, l3, 1), total);
-        forLoop(tb, l3, c0, T, [&](OpBuilder &jb, Location l4, Value j) {
-          Value p = arith::MulFOp::create(
-              jb, l4, memref::LoadOp::create(jb, l4, sc, ValueRange{j}), inv);
-          forLoop(jb, l4, c0, D, [&](OpBuilder &cb, Location l5, Value d) {
-            Value o = memref::LoadOp::create(cb, l5, out, ValueRange{r, i, d});
-            Value y = memref::LoadOp::create(cb, l5, V, ValueRange{kv, j, d});
-            auto contract = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::contract);
-            memref::StoreOp::create(
-                cb, l5,
-                arith::AddFOp::create(cb, l5, o, arith::MulFOp::create(cb, l5, p, y, contract),
-                                      contract),
-                out, ValueRange{r, i, d});
-          });
-        });
-        scf::YieldOp::create(tb, l3);
-      });
     });
   });
   func::ReturnOp::create(b, loc);
