@@ -737,11 +737,11 @@ void phi_rt_attention(void *rtp, const int32_t *s, const int64_t *ia, const floa
     vm.strides = {T, 1};
   }
   c.pool->parallelFor(B * H, [&](int64_t hb, int64_t he) {
-    std::vector<float> scratch(T);
+    std::vector<float> scratch(4 * T); // scores of 4 query rows
     int64_t params[4] = {hb, H, H / Hkv, Hkv};
     View sv, pv2;
     sv.base = reinterpret_cast<uint8_t *>(scratch.data());
-    sv.sizes = {T};
+    sv.sizes = {4 * T};
     sv.strides = {1};
     pv2.base = reinterpret_cast<uint8_t *>(params);
     pv2.sizes = {4};

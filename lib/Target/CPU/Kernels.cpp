@@ -479,7 +479,6 @@ void cpu::buildAttentionKernel(OpBuilder &b, Location loc, llvm::StringRef name,
   int64_t C = 32;
   while (headDim % C)
     C /= 2;
-  auto vt = VectorType::get({C}, f32);
   auto t3 = MemRefType::get(SmallVector<int64_t>(3, ShapedType::kDynamic), f32,
                             StridedLayoutAttr::get(ctx, ShapedType::kDynamic,
                                                    {ShapedType::kDynamic, ShapedType::kDynamic, 1}));
@@ -502,82 +501,133 @@ void cpu::buildAttentionKernel(OpBuilder &b, Location loc, llvm::StringRef name,
   Value BH = dim(b, loc, q, 0), S = dim(b, loc, q, 1), T = dim(b, loc, K, 1);
   Value P = arith::SubIOp::create(b, loc, T, S);
   float ninf = -std::numeric_limits<float>::infinity();
+  // NR query rows i0 .. i0 + NR at a time (4 in the main loop, then single
+  // rows): each K and V chunk is loaded once for all of them. `cc` is the
+  // chunk size, small enough that NR accumulators stay in registers.
+  auto block = [&](OpBuilder &b2, Location l2, Value r, Value bi, Value kv, Value i0, int NR,
+                   int64_t cc) {
+    auto ct = VectorType::get({cc}, f32);
+    SmallVector<Value> rows, lasts;
+    for (int n = 0; n < NR; ++n) {
+      rows.push_back(arith::AddIOp::create(b2, l2, i0, cidx(b2, l2, n)));
+      lasts.push_back(arith::AddIOp::create(b2, l2, P, rows.back()));
+    }
+    auto zeroV = [&](OpBuilder &ob, Location ol) -> Value {
+      return arith::ConstantOp::create(ob, ol, ct, DenseElementsAttr::get(ct, 0.0f));
+    };
+    auto scAt = [&](OpBuilder &ob, Location ol, int n, Value j) -> Value {
+      return arith::AddIOp::create(ob, ol, arith::MulIOp::create(ob, ol, cidx(ob, ol, n), T), j);
+    };
+    // Scores (masked: -inf) and each row's max. Keys beyond the last row's
+    // causal limit, or masked out, skip the dot products.
+    SmallVector<Value> init(NR, cstF(b2, l2, ninf));
+    auto mx = scf::ForOp::create(
+        b2, l2, c0, T, c1, init, [&](OpBuilder &cb, Location l3, Value j, ValueRange acc) {
+          Value any = arith::ConstantOp::create(cb, l3, cb.getBoolAttr(true));
+          if (causal)
+            any = arith::CmpIOp::create(cb, l3, arith::CmpIPredicate::ule, j, lasts.back());
+          if (hasMask) {
+            Value mv = memref::LoadOp::create(cb, l3, mask, ValueRange{bi, j});
+            any = arith::AndIOp::create(cb, l3, any, truthy(cb, l3, mv));
+          }
+          auto ifOp = scf::IfOp::create(
+              cb, l3, any,
+              [&](OpBuilder &tb, Location l4) {
+                SmallVector<Value> part(NR, zeroV(tb, l4));
+                for (int64_t c = 0; c < headDim; c += cc) {
+                  Value at = cidx(tb, l4, c);
+                  Value kc = vector::LoadOp::create(tb, l4, ct, K, ValueRange{kv, j, at});
+                  for (int n = 0; n < NR; ++n) {
+                    Value qv = vector::LoadOp::create(tb, l4, ct, q, ValueRange{r, rows[n], at});
+                    part[n] = vector::FMAOp::create(tb, l4, qv, kc, part[n]);
+                  }
+                }
+                SmallVector<Value> res;
+                for (int n = 0; n < NR; ++n) {
+                  Value dot = vector::ReductionOp::create(
+                      tb, l4, vector::CombiningKind::ADD, part[n],
+                      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+                  Value sv = arith::MulFOp::create(tb, l4, dot, cstF(tb, l4, scale));
+                  if (causal) // rows before the last may end earlier
+                    sv = arith::SelectOp::create(
+                        tb, l4,
+                        arith::CmpIOp::create(tb, l4, arith::CmpIPredicate::ule, j, lasts[n]), sv,
+                        cstF(tb, l4, ninf));
+                  res.push_back(sv);
+                }
+                scf::YieldOp::create(tb, l4, res);
+              },
+              [&](OpBuilder &eb, Location l4) {
+                scf::YieldOp::create(eb, l4, SmallVector<Value>(NR, cstF(eb, l4, ninf)));
+              });
+          SmallVector<Value> next;
+          for (int n = 0; n < NR; ++n) {
+            Value sv = ifOp.getResult(n);
+            memref::StoreOp::create(cb, l3, sv, sc, ValueRange{scAt(cb, l3, n, j)});
+            next.push_back(arith::MaximumFOp::create(cb, l3, acc[n], sv));
+          }
+          scf::YieldOp::create(cb, l3, next);
+        });
+    // exp(s - max), masked keys 0, and each row's sum.
+    SmallVector<Value> zeros(NR, cstF(b2, l2, 0));
+    auto sum = scf::ForOp::create(
+        b2, l2, c0, T, c1, zeros, [&](OpBuilder &cb, Location l3, Value j, ValueRange acc) {
+          SmallVector<Value> next;
+          for (int n = 0; n < NR; ++n) {
+            Value at = scAt(cb, l3, n, j);
+            Value sv = memref::LoadOp::create(cb, l3, sc, ValueRange{at});
+            Value masked = arith::CmpFOp::create(cb, l3, arith::CmpFPredicate::OEQ, sv,
+                                                 cstF(cb, l3, ninf));
+            Value e = math::ExpOp::create(cb, l3, arith::SubFOp::create(cb, l3, sv, mx.getResult(n)));
+            e = arith::SelectOp::create(cb, l3, masked, cstF(cb, l3, 0), e);
+            memref::StoreOp::create(cb, l3, e, sc, ValueRange{at});
+            next.push_back(arith::AddFOp::create(cb, l3, acc[n], e, reassoc(cb)));
+          }
+          scf::YieldOp::create(cb, l3, next);
+        });
+    // Each output row = sum_j p_j * v_j, chunk by chunk in registers (a row
+    // with every key masked sums to 0 and stays 0).
+    SmallVector<Value> inv;
+    for (int n = 0; n < NR; ++n)
+      inv.push_back(arith::DivFOp::create(
+          b2, l2, cstF(b2, l2, 1),
+          arith::MaximumFOp::create(b2, l2, sum.getResult(n),
+                                    cstF(b2, l2, std::numeric_limits<float>::min()))));
+    for (int64_t c = 0; c < headDim; c += cc) {
+      Value at = cidx(b2, l2, c);
+      SmallVector<Value> z(NR, zeroV(b2, l2));
+      auto acc = scf::ForOp::create(
+          b2, l2, c0, T, c1, z, [&](OpBuilder &jb, Location l4, Value j, ValueRange a) {
+            Value vv = vector::LoadOp::create(jb, l4, ct, V, ValueRange{kv, j, at});
+            SmallVector<Value> next;
+            for (int n = 0; n < NR; ++n) {
+              Value pr = arith::MulFOp::create(
+                  jb, l4, memref::LoadOp::create(jb, l4, sc, ValueRange{scAt(jb, l4, n, j)}),
+                  inv[n]);
+              Value pv = vector::BroadcastOp::create(jb, l4, ct, pr);
+              next.push_back(vector::FMAOp::create(jb, l4, pv, vv, a[n]));
+            }
+            scf::YieldOp::create(jb, l4, next);
+          });
+      for (int n = 0; n < NR; ++n)
+        vector::StoreOp::create(b2, l2, acc.getResult(n), out, ValueRange{r, rows[n], at});
+    }
+  };
+  int64_t c4 = std::min<int64_t>(C, 8);
+  Value S4 = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, S, cidx(b, loc, 4)),
+                                   cidx(b, loc, 4));
   forLoop(b, loc, c0, BH, [&](OpBuilder &b1, Location l, Value r) {
     Value abs = arith::AddIOp::create(b1, l, bh0, r);
     Value bi = arith::DivUIOp::create(b1, l, abs, H), h = arith::RemUIOp::create(b1, l, abs, H);
     Value kv = arith::AddIOp::create(b1, l, arith::MulIOp::create(b1, l, bi, Hkv),
                                      arith::DivUIOp::create(b1, l, h, group));
-    forLoop(b1, l, c0, S, [&](OpBuilder &b2, Location l2, Value i) {
-      Value last = arith::AddIOp::create(b2, l2, P, i);
-      // Scores (masked: -inf) and their max.
-      auto mx = scf::ForOp::create(
-          b2, l2, c0, T, c1, ValueRange{cstF(b2, l2, ninf)},
-          [&](OpBuilder &cb, Location l3, Value j, ValueRange acc) {
-            Value ok = arith::ConstantOp::create(cb, l3, cb.getBoolAttr(true));
-            if (causal)
-              ok = arith::CmpIOp::create(cb, l3, arith::CmpIPredicate::ule, j, last);
-            if (hasMask) {
-              Value mv = memref::LoadOp::create(cb, l3, mask, ValueRange{bi, j});
-              ok = arith::AndIOp::create(cb, l3, ok, truthy(cb, l3, mv));
-            }
-            auto ifOp = scf::IfOp::create(
-                cb, l3, ok,
-                [&](OpBuilder &tb, Location l4) {
-                  Value part = arith::ConstantOp::create(tb, l4, vt,
-                                                         DenseElementsAttr::get(vt, 0.0f));
-                  for (int64_t c = 0; c < headDim; c += C) {
-                    Value at = cidx(tb, l4, c);
-                    Value qv = vector::LoadOp::create(tb, l4, vt, q, ValueRange{r, i, at});
-                    Value kc = vector::LoadOp::create(tb, l4, vt, K, ValueRange{kv, j, at});
-                    part = vector::FMAOp::create(tb, l4, qv, kc, part);
-                  }
-                  Value dot = vector::ReductionOp::create(
-                      tb, l4, vector::CombiningKind::ADD, part,
-                      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-                  scf::YieldOp::create(
-                      tb, l4, ValueRange{arith::MulFOp::create(tb, l4, dot, cstF(tb, l4, scale))});
-                },
-                [&](OpBuilder &eb, Location l4) {
-                  scf::YieldOp::create(eb, l4, ValueRange{cstF(eb, l4, ninf)});
-                });
-            Value s = ifOp.getResult(0);
-            memref::StoreOp::create(cb, l3, s, sc, ValueRange{j});
-            scf::YieldOp::create(cb, l3, ValueRange{arith::MaximumFOp::create(cb, l3, acc[0], s)});
-          });
-      Value m = mx.getResult(0);
-      auto sum = scf::ForOp::create(
-          b2, l2, c0, T, c1, ValueRange{cstF(b2, l2, 0)},
-          [&](OpBuilder &cb, Location l3, Value j, ValueRange acc) {
-            Value s = memref::LoadOp::create(cb, l3, sc, ValueRange{j});
-            Value masked = arith::CmpFOp::create(cb, l3, arith::CmpFPredicate::OEQ, s,
-                                                 cstF(cb, l3, ninf));
-            Value e = math::ExpOp::create(cb, l3, arith::SubFOp::create(cb, l3, s, m));
-            e = arith::SelectOp::create(cb, l3, masked, cstF(cb, l3, 0), e);
-            memref::StoreOp::create(cb, l3, e, sc, ValueRange{j});
-            scf::YieldOp::create(cb, l3,
-                                 ValueRange{arith::AddFOp::create(cb, l3, acc[0], e, reassoc(cb))});
-          });
-      Value total = sum.getResult(0);
-      // out row = sum_j p_j * v_j, accumulated in registers.
-      Value zero = arith::ConstantOp::create(b2, l2, vt, DenseElementsAttr::get(vt, 0.0f));
-      Value inv = arith::DivFOp::create(
-          b2, l2, cstF(b2, l2, 1),
-          arith::MaximumFOp::create(b2, l2, total,
-                                    cstF(b2, l2, std::numeric_limits<float>::min())));
-      for (int64_t c = 0; c < headDim; c += C) {
-        Value at = cidx(b2, l2, c);
-        auto acc = scf::ForOp::create(
-            b2, l2, c0, T, c1, ValueRange{zero},
-            [&](OpBuilder &jb, Location l4, Value j, ValueRange a) {
-              Value p = arith::MulFOp::create(
-                  jb, l4, memref::LoadOp::create(jb, l4, sc, ValueRange{j}), inv);
-              Value vv = vector::LoadOp::create(jb, l4, vt, V, ValueRange{kv, j, at});
-              Value pv = vector::BroadcastOp::create(jb, l4, vt, p);
-              scf::YieldOp::create(jb, l4,
-                                   ValueRange{vector::FMAOp::create(jb, l4, pv, vv, a[0])});
-            });
-        vector::StoreOp::create(b2, l2, acc.getResult(0), out, ValueRange{r, i, at});
-      }
+    scf::ForOp::create(b1, l, c0, S4, cidx(b1, l, 4), ValueRange{},
+                       [&](OpBuilder &b2, Location l2, Value i0, ValueRange) {
+                         block(b2, l2, r, bi, kv, i0, 4, c4);
+                         scf::YieldOp::create(b2, l2);
+                       });
+    forLoop(b1, l, S4, S, [&](OpBuilder &b2, Location l2, Value i) {
+      block(b2, l2, r, bi, kv, i, 1, C);
     });
   });
   func::ReturnOp::create(b, loc);

@@ -68,7 +68,7 @@ void buildRangeKernel(OpBuilder &b, Location loc, llvm::StringRef name, int code
 /// (out [B, M, N], a [B, M, K], b [B, K, N]) f32.
 void buildMatmulKernel(OpBuilder &b, Location loc, llvm::StringRef name);
 /// (out [BH, S, D], q [BH, S, D], k [BHkv, T, D], v [BHkv, T, D],
-/// [mask [B, T] i64,] scratch [T] f32, params [bh0, H, group, Hkv] i64).
+/// [mask [B, T] i64,] scratch [4 T] f32, params [bh0, H, group, Hkv] i64).
 /// `headDim` is static: rows are vector chunks (unit inner stride).
 void buildAttentionKernel(OpBuilder &b, Location loc, llvm::StringRef name, bool causal,
                           bool mask, float scale, int64_t headDim);
