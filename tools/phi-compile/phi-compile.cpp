@@ -339,6 +339,17 @@ int main(int argc, char **argv) {
     co.contextLength = contextLength;
     co.accuracyLevel = accuracyLevel;
     co.embedWeights = embedWeights;
+    int lastTenth = 0;
+    if (verbose)
+      co.progress = [&](int64_t done, int64_t total) {
+        int tenth = total ? (int)(10 * done / total) : 10;
+        if (tenth > lastTenth) {
+          lastTenth = tenth;
+          llvm::errs() << "phi-compile: weights " << 10 * tenth << "% ("
+                       << llvm::format("%.1f", done / 1e6) << " of "
+                       << llvm::format("%.1f", total / 1e6) << " MB)\n";
+        }
+      };
     if (emit == "llvm" || emit == "kernels") {
       OwningOpRef<ModuleOp> m = emit == "llvm" ? phi::buildCPUModule(*module, co)
                                                : phi::buildCPUKernels(*module, co);

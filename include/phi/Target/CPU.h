@@ -20,6 +20,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <functional>
 #include <string>
 
 namespace mlir::phi {
@@ -41,6 +42,9 @@ struct CPUTargetOptions {
   /// Put the weights inside the object (`.incbin`, ELF targets) instead of a
   /// separate <name>.weights file; the header then defines <name>_create().
   bool embedWeights = false;
+  /// Called while the weights file is written (bytes done, bytes in all),
+  /// for progress reports on big models; may be empty.
+  std::function<void(int64_t, int64_t)> progress;
 };
 
 /// The LLVM-dialect module of the step (no weights are evaluated): what

@@ -781,6 +781,8 @@ LogicalResult Lowering::writeWeights(llvm::StringRef path) {
     }
     eval.forget(w.value);
     at = w.offset + w.nbytes;
+    if (opts.progress)
+      opts.progress(at, payload);
   }
   h.payloadHash = hsh;
   hash = hsh;
