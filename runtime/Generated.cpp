@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -172,6 +173,22 @@ bool typeIs(Context &c, const Tensor &t, int64_t want, const char *op) {
 } // namespace
 
 extern "C" {
+
+/// Which kernels a generic x86-64 object runs: 3 when the CPU has AVX2, FMA
+/// and F16C (the x86-64-v3 builds, <kernel>_avx2), else 0.
+/// PHI_GENERIC_KERNELS=1 forces the generic ones (the tests run both).
+int32_t phi_rt_cpu_level(void *) {
+#if defined(__x86_64__)
+  static const int32_t level = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                                       __builtin_cpu_supports("f16c") &&
+                                       !getenv("PHI_GENERIC_KERNELS")
+                                   ? 3
+                                   : 0;
+  return level;
+#else
+  return 0;
+#endif
+}
 
 /// slots: [out, in...]; ia: [n, out dtype, rank, integer divisor check,
 /// in dtypes...]. Elementwise ops (arithmetic, comparisons, logic, casts,

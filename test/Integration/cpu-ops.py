@@ -8,6 +8,7 @@
 # axes), softmax along the last and a middle axis, transposes, an activation
 # matmul with a broadcast batch, trilu, concat, split, slices with steps
 # (negative too), expand, constant_of_shape, range, gather on a middle axis,
+# (on x86-64 both the generic kernels and their x86-64-v3 builds),
 # gather_nd with batch dims. Then bad inputs: shapes that clash only at run
 # time and an out-of-range gather index in the graph are clear runtime
 # errors, not crashes.
@@ -15,6 +16,7 @@
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: %python %s %t | FileCheck %s
 # CHECK: ops H=8: ok
+# CHECK: ops H=8 generic: ok
 # CHECK: ops H=8192: ok
 # CHECK: bad broadcast: ok
 # CHECK: bad index: ok
@@ -114,25 +116,28 @@ def build(gather_index):
     return onnx.shape_inference.infer_shapes(m, strict_mode=True)  # as exporters write them
 
 
-def compile_run(model, name, tokens):
-    """phi-compile --no-raise, then phi-run (2 threads) with --dump-logits."""
+def compile_run(model, name, tokens, generic=False):
+    """phi-compile --no-raise, then phi-run (2 threads) with --dump-logits;
+    `generic`: the object's generic x86-64 kernels, not its x86-64-v3 ones."""
     path = os.path.join(tmp, name + ".onnx")
     onnx.save(model, path)
     out = os.path.join(tmp, name)
     subprocess.run(["phi-compile", path, "--no-raise", "--target=cpu", "-o", out], check=True)
     npy = os.path.join(out, "logits.npy")
+    env = dict(os.environ, PHI_GENERIC_KERNELS="1") if generic else None
     res = subprocess.run(["phi-run", out, "--tokens", ",".join(map(str, tokens)), "-n", "1",
-                          "--threads", "2", "--dump-logits", npy], capture_output=True, text=True)
+                          "--threads", "2", "--dump-logits", npy], capture_output=True, text=True,
+                         env=env)
     return path, res, npy
 
 
 tokens = [3, 1, 4, 1, 5]
 # H = 8192: tensors big enough that the runtime splits the generated kernels'
 # work across threads (views narrowed along an outer dim).
-for H in (8, 8192):
+for H, generic in ((8, False), (8, True), (8192, False)):
     model = build(gather_index=2)
     onnx.checker.check_model(model)
-    path, res, npy = compile_run(model, "ops%d" % H, tokens)
+    path, res, npy = compile_run(model, "ops%d" % H, tokens, generic)
     if res.returncode != 0:
         print(res.stderr)
         sys.exit(1)
@@ -140,7 +145,8 @@ for H in (8, 8192):
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     want = sess.run(["logits"], {"input_ids": np.array([tokens], np.int64)})[0][0]
     err = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-    print("ops H=%d: %s (rel %.1e)" % (H, "ok" if err <= 1e-4 else "FAILED", err))
+    print("ops H=%d%s: %s (rel %.1e)" % (H, " generic" if generic else "",
+                                         "ok" if err <= 1e-4 else "FAILED", err))
 
 H = 8
 # Shapes that only clash at run time (2 positions against 5): an error

@@ -41,6 +41,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -169,6 +170,8 @@ private:
   /// Kernels compiled into the object; see GeneratedKernel.
   std::vector<GeneratedKernel> generated;
   LogicalResult buildGenerated(ModuleOp m);
+  /// Kernels also built for x86-64-v3, chosen at run time (generic x86-64).
+  bool multiversion = false;
 
 public:
   /// The generated kernels as built (linalg / scf / arith / math on
@@ -987,6 +990,33 @@ LogicalResult Lowering::buildGenerated(ModuleOp m) {
     if (f.getName().starts_with("_mlir_ciface_"))
       f.setLinkage(LLVM::Linkage::Internal);
   });
+  // Generic x86-64 objects also carry each kernel built for x86-64-v3
+  // (AVX2, FMA, F16C) as <kernel>_avx2; _run picks one set at run time
+  // (phi_rt_cpu_level), so the default artifact runs anywhere and uses
+  // 256-bit vectors where the CPU has them.
+  if (multiversion) {
+    SmallVector<LLVM::LLVMFuncOp> bodies;
+    llvm::StringSet<> names;
+    km->walk([&](LLVM::LLVMFuncOp f) {
+      if (!f.isExternal()) {
+        bodies.push_back(f);
+        names.insert(f.getName());
+      }
+    });
+    OpBuilder cb(ctx);
+    cb.setInsertionPointToEnd(km->getBody());
+    auto features = LLVM::TargetFeaturesAttr::get(ctx, "+avx,+avx2,+fma,+f16c,+bmi,+bmi2");
+    for (LLVM::LLVMFuncOp f : bodies) {
+      auto clone = cast<LLVM::LLVMFuncOp>(cb.clone(*f));
+      clone.setSymName((f.getName() + "_avx2").str());
+      clone.setTargetCpu("x86-64-v3");
+      clone.setTargetFeaturesAttr(features);
+      clone.walk([&](LLVM::CallOp call) {
+        if (auto callee = call.getCallee(); callee && names.contains(*callee))
+          call.setCallee((*callee + "_avx2").str());
+      });
+    }
+  }
   OpBuilder mb(ctx);
   mb.setInsertionPointToEnd(m.getBody());
   for (Operation &op : km->getBody()->getOperations())
@@ -999,6 +1029,11 @@ OwningOpRef<ModuleOp> Lowering::build() {
   ctx->loadDialect<LLVM::LLVMDialect>();
   Location loc = fn.getLoc();
   OwningOpRef<ModuleOp> m = ModuleOp::create(loc);
+  {
+    llvm::Triple t(opts.triple.empty() ? llvm::sys::getDefaultTargetTriple() : opts.triple);
+    multiversion = t.getArch() == llvm::Triple::x86_64 && opts.cpu == "generic" &&
+                   opts.features.empty() && !getenv("PHI_COMPILE_NO_MULTIVERSION");
+  }
   if (failed(buildGenerated(*m)))
     return nullptr;
   OpBuilder b(ctx);
@@ -1099,16 +1134,30 @@ OwningOpRef<ModuleOp> Lowering::build() {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(entry);
     Value rt = entry->getArgument(0);
+    Value avx2;
+    if (multiversion && !generated.empty()) {
+      LLVM::LLVMFuncOp decl;
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(m->getBody());
+        decl = LLVM::LLVMFuncOp::create(b, loc, "phi_rt_cpu_level",
+                                        LLVM::LLVMFunctionType::get(i32, {ptr}));
+      }
+      auto level = LLVM::CallOp::create(b, loc, decl, ValueRange{rt});
+      avx2 = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::sge, level.getResult(),
+                                  cst(i32, 3));
+    }
     for (const Call &c : calls) {
-      if (c.generated >= 0)
-        LLVM::CallOp::create(
-            b, loc, declare("phi_rt_" + c.kernel, {ptr, ptr, ptr, ptr, ptr}),
-            ValueRange{rt, i32s(c.slots), i64s(c.ints), f32s(c.floats),
-                       LLVM::AddressOfOp::create(
-                           b, loc, ptr,
-                           (generated[c.generated].ciface() ? "_mlir_ciface_" : "") +
-                               kernelName(c.generated))});
-      else
+      if (c.generated >= 0) {
+        std::string k = (generated[c.generated].ciface() ? "_mlir_ciface_" : "") +
+                        kernelName(c.generated);
+        Value fn = LLVM::AddressOfOp::create(b, loc, ptr, k);
+        if (avx2)
+          fn = LLVM::SelectOp::create(b, loc, avx2,
+                                      LLVM::AddressOfOp::create(b, loc, ptr, k + "_avx2"), fn);
+        LLVM::CallOp::create(b, loc, declare("phi_rt_" + c.kernel, {ptr, ptr, ptr, ptr, ptr}),
+                             ValueRange{rt, i32s(c.slots), i64s(c.ints), f32s(c.floats), fn});
+      } else
         LLVM::CallOp::create(b, loc, declare("phi_rt_" + c.kernel, {ptr, ptr, ptr, ptr}),
                              ValueRange{rt, i32s(c.slots), i64s(c.ints), f32s(c.floats)});
       for (int32_t s : c.frees)
