@@ -151,15 +151,6 @@ bool broadcastShape(const std::vector<int64_t> &a, const std::vector<int64_t> &b
   return true;
 }
 
-/// The KV cache layout (capacity) only matters to views; shape ops and the
-/// like read tensors whole.
-const Tensor &dense(Context &c, int32_t slot) {
-  Tensor &t = c.at(slot);
-  if (t.capacity && t.capacity != t.shape[2])
-    t = contiguous(t);
-  return t;
-}
-
 bool typeIs(Context &c, const Tensor &t, int64_t want, const char *op) {
   if (t.dt == want)
     return true;

@@ -27,15 +27,7 @@ using namespace phi::rt;
 namespace {
 
 #define RT Context &c = *static_cast<Context *>(rtp); if (c.failed()) return
-#define IN(i) const Tensor &in##i = contiguousRef(c, s[i])
-
-/// Operands read by generic kernels must be contiguous.
-const Tensor &contiguousRef(Context &c, int32_t slot) {
-  Tensor &t = c.at(slot);
-  if (t.capacity && t.capacity != t.shape[2])
-    t = contiguous(t);
-  return t;
-}
+#define IN(i) const Tensor &in##i = dense(c, s[i])
 
 #if defined(__x86_64__)
 #define PHI_KERNELS_X86 1
@@ -338,7 +330,7 @@ void phi_rt_rms_rows(void *rtp, const int32_t *s, const int64_t *ia, const float
   float *x = const_cast<float *>(in2.as<float>()), *wp = const_cast<float *>(w.as<float>());
   float *o = out.as<float>();
   if (s[4] >= 0) {
-    const Tensor &sk = contiguousRef(c, s[4]);
+    const Tensor &sk = dense(c, s[4]);
     if (sk.dt != F32 || sk.shape != in2.shape)
       return c.fail("rms_norm: skip " + shapeStr(sk.shape) + " differs from input " +
                     shapeStr(in2.shape));

@@ -122,6 +122,13 @@ std::vector<int64_t> phi::rt::valuesOf(const Tensor &t) {
   return v;
 }
 
+const Tensor &phi::rt::dense(Context &c, int32_t slot) {
+  Tensor &t = c.at(slot);
+  if (t.capacity && t.capacity != t.shape[2])
+    t = contiguous(t);
+  return t;
+}
+
 Tensor phi::rt::contiguous(const Tensor &t) {
   if (!t.capacity || t.capacity == t.shape[2])
     return t;

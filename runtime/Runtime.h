@@ -110,6 +110,9 @@ struct Context {
 
 /// Copies a KV tensor with spare capacity into a contiguous one.
 Tensor contiguous(const Tensor &t);
+/// Slot `slot`'s tensor made contiguous in place if it is a KV cache with
+/// spare capacity: for kernels that read tensors whole rather than as views.
+const Tensor &dense(Context &c, int32_t slot);
 
 /// "[2x3x4]", for error messages.
 std::string shapeStr(const std::vector<int64_t> &s);

@@ -111,19 +111,7 @@ struct GeneratedKernel {
 /// slots), or 0.
 int rtCode(Type t) {
   t = getElementTypeOrSelf(t);
-  if (t.isF32() || t.isF16())
-    return cpu::F32;
-  if (t.isInteger(1))
-    return cpu::BOOL;
-  if (t.isUnsignedInteger(8))
-    return cpu::U8;
-  if (t.isInteger(8))
-    return cpu::I8;
-  if (t.isInteger(32))
-    return cpu::I32;
-  if (t.isInteger(64))
-    return cpu::I64;
-  return 0;
+  return dtypeCode(t.isF16() ? Float32Type::get(t.getContext()) : t);
 }
 int widthOf(int code) { return code == cpu::I64 ? 8 : code == cpu::F32 || code == cpu::I32 ? 4 : 1; }
 
@@ -271,10 +259,10 @@ LogicalResult Lowering::plan() {
   // Only ops the results depend on (phi ops are pure): an exporter's dead
   // side computations (a total-length cast with no shape info, say) cost
   // nothing and need no kernel.
-  auto ret0 = cast<func::ReturnOp>(body.getTerminator());
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
   llvm::DenseSet<Operation *> live;
   SmallVector<Operation *> work;
-  for (Value v : ret0.getOperands())
+  for (Value v : ret.getOperands())
     if (Operation *d = v.getDefiningOp())
       work.push_back(d);
   while (!work.empty()) {
@@ -294,7 +282,6 @@ LogicalResult Lowering::plan() {
     if (failed(lowerOp(&op)))
       return failure();
   }
-  auto ret = cast<func::ReturnOp>(body.getTerminator());
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     auto name = fn.getResultAttrOfType<StringAttr>(i, "onnx.name");
     if (!name)
@@ -390,7 +377,7 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     if (failed(codeOf(op->getResult(0), out)))
       return failure();
     std::string why;
-    if (!cpu::ewSupported(opc, ins, out, why))
+    if (!cpu::ewSupported(opc, ins, why))
       return op->emitError() << "'" << op->getName() << "' on " << why
                              << " is not supported on the CPU target";
     int64_t rank = std::max<int64_t>(1, cast<RankedTensorType>(op->getResult(0).getType()).getRank());
@@ -1032,7 +1019,7 @@ OwningOpRef<ModuleOp> Lowering::build() {
   {
     llvm::Triple t(opts.triple.empty() ? llvm::sys::getDefaultTargetTriple() : opts.triple);
     multiversion = t.getArch() == llvm::Triple::x86_64 && opts.cpu == "generic" &&
-                   opts.features.empty() && !getenv("PHI_COMPILE_NO_MULTIVERSION");
+                   opts.features.empty();
   }
   if (failed(buildGenerated(*m)))
     return nullptr;

@@ -204,7 +204,7 @@ Value dim(OpBuilder &b, Location l, Value m, int64_t d) { return memref::DimOp::
 
 } // namespace
 
-bool cpu::ewSupported(int op, ArrayRef<int> ins, int out, std::string &why) {
+bool cpu::ewSupported(int op, ArrayRef<int> ins, std::string &why) {
   for (int c : ins)
     if (c != F32 && c != I64 && c != I32 && c != I8 && c != U8 && c != BOOL) {
       why = "element type code " + std::to_string(c);
@@ -218,7 +218,6 @@ bool cpu::ewSupported(int op, ArrayRef<int> ins, int out, std::string &why) {
     why = "rounding a non-float";
     return false;
   }
-  (void)out;
   return true;
 }
 
@@ -638,7 +637,6 @@ void cpu::buildAttentionKernel(OpBuilder &b, Location loc, llvm::StringRef name,
 /// reassociated, so LLVM vectorizes it.
 void cpu::buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, int64_t h, float eps,
                         bool skip) {
-  MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
   int64_t hs = h < 0 ? ShapedType::kDynamic : h; // -1: the weight's length
   auto rowsT = MemRefType::get({ShapedType::kDynamic, hs}, f32);
@@ -661,7 +659,6 @@ void cpu::buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, i
   Value hf = arith::SIToFPOp::create(
       b, loc, f32, arith::IndexCastOp::create(b, loc, b.getI64Type(), ch));
   Value rows = memref::DimOp::create(b, loc, in, 0);
-  auto reassoc = arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
   scf::ForOp::create(b, loc, c0, rows, c1, ValueRange{},
                      [&](OpBuilder &rb, Location l, Value r, ValueRange) {
     // Three loops, each one LLVM vectorizes: residual = x + skip, the sum of
@@ -680,7 +677,7 @@ void cpu::buildRMSNormKernel(OpBuilder &b, Location loc, llvm::StringRef name, i
         [&](OpBuilder &cb, Location l2, Value col, ValueRange acc) {
           Value x = memref::LoadOp::create(cb, l2, skip ? res : in, ValueRange{r, col});
           Value sq = arith::MulFOp::create(cb, l2, x, x);
-          Value next = arith::AddFOp::create(cb, l2, acc[0], sq, reassoc);
+          Value next = arith::AddFOp::create(cb, l2, acc[0], sq, reassoc(cb));
           scf::YieldOp::create(cb, l2, next);
         });
     Value mean = arith::DivFOp::create(rb, l, sum.getResult(0), hf);

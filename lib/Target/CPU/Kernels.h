@@ -39,7 +39,7 @@ func::FuncOp kernelFunc(OpBuilder &b, Location loc, llvm::StringRef name, TypeRa
 
 /// Whether `op` over these input kinds has a generated kernel; `why` says
 /// what is missing when not.
-bool ewSupported(int op, llvm::ArrayRef<int> ins, int out, std::string &why);
+bool ewSupported(int op, llvm::ArrayRef<int> ins, std::string &why);
 
 /// (out, in...) of `rank`: out = op(in...) elementwise (inputs broadcast by
 /// stride-0 views).
